@@ -1,0 +1,48 @@
+// Package nsenter starts a process inside a set of Linux namespaces, joined
+// by path or newly created, without any C code.
+//
+// # Why the fork is hand-written
+//
+// The Go runtime is multithreaded before main runs. The kernel refuses
+// setns(2) into a user namespace from a multithreaded process, and setns or
+// unshare of a mount namespace needs an fs_struct that no other thread shares.
+// runc gets round this with a C constructor that runs before the Go runtime
+// starts. nsenter gets round it the way syscall.forkExec does: it forks the
+// process itself. The child of a raw clone(2) has exactly one thread, so it may
+// join and create any namespace; it then execveat(2)s a binary (runo, as
+// `runo init`) whose fresh Go runtime starts with every thread already inside.
+//
+// # What the child may do
+//
+// Between the fork and the exec the child runs on a copy of the parent's
+// memory with the Go runtime in an undefined state. The child function is
+// therefore //go:nosplit and //go:norace, makes only raw system calls, never
+// allocates, never grows its stack, never takes a lock, and reads only data
+// the parent prepared before the fork (file descriptors, byte strings, flags).
+// The runtime spoils the stack guard during the fork, so a call to anything
+// that could grow the stack crashes in testing rather than misbehaving later.
+//
+// # Steps in the child
+//
+//  1. join the namespaces given by path, the user namespace first so that the
+//     others are entered with its credentials;
+//  2. create a new user namespace if asked, on its own, so that the parent can
+//     write its id maps;
+//  3. tell the parent it is waiting and block until the parent acknowledges;
+//     the parent places it in its cgroups (and, later, writes id maps) so
+//     that a new cgroup namespace is rooted at the container's cgroup;
+//  4. create the other new namespaces and write time namespace offsets;
+//  5. fork once more when a PID or time namespace must take effect (both apply
+//     only to children), with CLONE_PARENT so the caller stays the parent;
+//  6. execveat the binary with AT_EMPTY_PATH.
+//
+// # How failures come back
+//
+// Each step that fails writes a fixed-size record (step, index, errno) to a
+// close-on-exec pipe and exits. The parent reads records until end of file:
+// end of file after no error record means the exec succeeded. Start turns an
+// error record into an error that names the step and the namespace path, such
+// as "joining network namespace /proc/123/ns/net: operation not permitted".
+// If the parent dies, the child sees end of file on its acknowledgement pipe
+// and exits, so nothing is left waiting.
+package nsenter
