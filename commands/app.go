@@ -1,0 +1,120 @@
+// Package commands is runo's command line: one file per subcommand, each
+// parsing its flags and calling libcontainer. No container logic lives here.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v3"
+
+	"github.com/runo-runtime/runo/libcontainer"
+)
+
+// Version and Commit are set by the Makefile at link time.
+var (
+	Version = "0.1.0-dev"
+	Commit  = "unknown"
+)
+
+// exitError carries the exit status of a process run in the foreground.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// Main runs the command line and returns runo's exit status.
+func Main(args []string) int {
+	app := newApp()
+	err := app.Run(context.Background(), args)
+	var code exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	}
+	logError(err)
+	return 1
+}
+
+func newApp() *cli.Command {
+	cli.VersionPrinter = func(*cli.Command) {
+		fmt.Printf("runo version %s\ncommit: %s\nspec: %s\ngo: %s\n", Version, Commit, specs.Version, runtime.Version())
+	}
+	return &cli.Command{
+		Name:    "runo",
+		Usage:   "run OCI containers, as runc does",
+		Version: Version,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/run/runo", Usage: "directory for container state"},
+			&cli.StringFlag{Name: "log", Usage: "write log lines to this file instead of stderr"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (not supported yet)"},
+		},
+		Before: setupLog,
+		// Errors are reported once, by Main, in the chosen log format.
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+		Commands: []*cli.Command{
+			createCommand(), deleteCommand(), killCommand(), listCommand(),
+			runCommand(), specCommand(), startCommand(), stateCommand(),
+		},
+	}
+}
+
+// store returns the state store named by --root.
+func store(cmd *cli.Command) *libcontainer.Store {
+	return &libcontainer.Store{Root: cmd.String("root")}
+}
+
+// checkArgs enforces a subcommand's number of arguments, as runc words it.
+func checkArgs(cmd *cli.Command, n int, exact bool) error {
+	got := cmd.Args().Len()
+	switch {
+	case exact && got != n:
+		return fmt.Errorf("%q requires exactly %d argument(s)", cmd.Name, n)
+	case !exact && got < n:
+		return fmt.Errorf("%q requires a minimum of %d argument(s)", cmd.Name, n)
+	}
+	return nil
+}
+
+// noSystemd refuses --systemd-cgroup until the systemd driver exists.
+func noSystemd(cmd *cli.Command) error {
+	if cmd.Root().Bool("systemd-cgroup") {
+		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
+	}
+	return nil
+}
+
+// createFlags are the flags create and run share.
+func createFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle"},
+		&cli.StringFlag{Name: "pid-file", Usage: "write the init pid to this file"},
+		&cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE and chroot instead of pivot_root"},
+		&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
+	}
+}
+
+func createOpts(cmd *cli.Command) (libcontainer.CreateOpts, error) {
+	if err := noSystemd(cmd); err != nil {
+		return libcontainer.CreateOpts{}, err
+	}
+	n := cmd.Int("preserve-fds")
+	if n < 0 {
+		return libcontainer.CreateOpts{}, fmt.Errorf("--preserve-fds: %d is negative", n)
+	}
+	return libcontainer.CreateOpts{
+		ID:           cmd.Args().First(),
+		Bundle:       cmd.String("bundle"),
+		PidFile:      cmd.String("pid-file"),
+		NoPivot:      cmd.Bool("no-pivot"),
+		NoNewKeyring: cmd.Bool("no-new-keyring"),
+		PreserveFds:  int(n),
+	}, nil
+}

@@ -1,0 +1,76 @@
+// Package libcontainer creates and runs OCI containers: bundle loading and
+// validation, the state store, the container lifecycle, and the init that
+// runs inside the container before the user's process.
+package libcontainer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// LoadSpec reads and validates bundle/config.json. Errors name the file and,
+// where there is one, the JSON path or the line and column.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	path := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle config: %w", err)
+	}
+	spec, err := ParseSpec(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := Validate(spec, bundle); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return spec, nil
+}
+
+// ParseSpec decodes a config.json.
+func ParseSpec(data []byte) (*specs.Spec, error) {
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, jsonError(data, err)
+	}
+	return &spec, nil
+}
+
+// jsonError adds the position of a syntax error, or the field of a type
+// error, to a decoding error.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		line, col := position(data, syn.Offset)
+		return fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && typ.Field != "" {
+		line, col := position(data, typ.Offset)
+		return fmt.Errorf("%s: cannot use a JSON %s as %s (line %d, column %d)", typ.Field, typ.Value, typ.Type, line, col)
+	}
+	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+func position(data []byte, offset int64) (line, col int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	before := data[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = len(before) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// RootfsPath returns the absolute rootfs of a bundle.
+func RootfsPath(spec *specs.Spec, bundle string) string {
+	if filepath.IsAbs(spec.Root.Path) {
+		return filepath.Clean(spec.Root.Path)
+	}
+	return filepath.Join(bundle, spec.Root.Path)
+}

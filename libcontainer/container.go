@@ -1,0 +1,382 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-runtime/runo/cgroups"
+	"github.com/runo-runtime/runo/nsenter"
+)
+
+// CreateOpts are the inputs of Create: the command-line flags of create/run.
+type CreateOpts struct {
+	ID           string
+	Bundle       string
+	PidFile      string
+	NoPivot      bool
+	NoNewKeyring bool
+	PreserveFds  int
+}
+
+// Container is one container, loaded from its state directory.
+type Container struct {
+	ID    string
+	State *State
+	h     *handle
+}
+
+// Create validates the bundle, creates the container and returns once its
+// init is ready and waiting for start. It leaves nothing behind on failure.
+// The returned container holds the container's lock until Close.
+func (s *Store) Create(o CreateOpts) (*Container, error) {
+	if err := ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := LoadSpec(bundle)
+	if err != nil {
+		return nil, err
+	}
+	layout, err := cgroups.DetectLayout()
+	if err != nil {
+		return nil, err
+	}
+	paths, err := layout.Paths(spec.Linux.CgroupsPath, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.create(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{ID: o.ID, h: h, State: &State{
+		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
+		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
+	}}
+	if err := c.create(spec, o); err != nil {
+		if derr := c.destroy(); derr != nil {
+			err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
+		}
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// create does the steps of Create that need undoing on failure. The state
+// is saved before each thing that will need cleaning up is made.
+func (c *Container) create(spec *specs.Spec, o CreateOpts) error {
+	st := c.State
+	if err := c.h.save(st); err != nil {
+		return err
+	}
+	if err := cgroups.Create(st.CgroupDirs); err != nil {
+		return err
+	}
+	fifo := filepath.Join(c.h.dir, fifoName)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return fmt.Errorf("creating exec fifo: %w", err)
+	}
+	// Writable by the container's user, whatever the umask.
+	if err := os.Chmod(fifo, 0o622); err != nil {
+		return err
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("creating sync socket: %w", err)
+	}
+	conn, child := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
+	defer conn.Close()
+	pid, err := startInit(spec, o, child, st.CgroupPaths)
+	child.Close()
+	if err != nil {
+		return err
+	}
+	st.Pid = pid
+	if _, st.PidStartTime, err = procStat(pid); err != nil {
+		return fmt.Errorf("reading start time of init %d: %w", pid, err)
+	}
+	if err := c.h.save(st); err != nil {
+		return err
+	}
+	b := bootstrap{
+		ID: o.ID, Spec: spec, Bundle: st.Bundle, Rootfs: st.Rootfs, Fifo: fifo, NoPivot: o.NoPivot,
+		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths,
+	}
+	if err := json.NewEncoder(conn).Encode(&b); err != nil {
+		return fmt.Errorf("sending bootstrap to init: %w", err)
+	}
+	var msg initMsg
+	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("container init exited before it was ready")
+		}
+		return fmt.Errorf("reading from init: %w", err)
+	}
+	if msg.Type != "ready" {
+		return errors.New(msg.Error)
+	}
+	st.Ready = true
+	if err := c.h.save(st); err != nil {
+		return err
+	}
+	if o.PidFile != "" {
+		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+			return fmt.Errorf("writing pid file: %w", err)
+		}
+	}
+	return nil
+}
+
+// startInit starts `runo init` in the container's namespaces and cgroups.
+func startInit(spec *specs.Spec, o CreateOpts, child *os.File, paths map[string]string) (int, error) {
+	// The kernel's view of our own binary; CVE-2019-5736 hardening of it
+	// belongs here.
+	exe, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return 0, fmt.Errorf("opening runo binary: %w", err)
+	}
+	defer exe.Close()
+	cfg := &nsenter.Config{
+		Exe:    exe,
+		Args:   []string{"runo", "init"},
+		Env:    []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))},
+		Placed: func(pid int) error { return cgroups.Add(paths, pid) },
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		cfg.Namespaces = append(cfg.Namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
+	}
+	for _, clock := range []string{"monotonic", "boottime"} {
+		if off, ok := spec.Linux.TimeOffsets[clock]; ok {
+			cfg.TimeOffsets += fmt.Sprintf("%s %d %d\n", clock, off.Secs, off.Nanosecs)
+		}
+	}
+	for fd := 3; fd < 3+o.PreserveFds; fd++ {
+		cfg.KeepFds = append(cfg.KeepFds, fd)
+	}
+	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
+	return nsenter.Start(cfg)
+}
+
+// Load opens an existing container. With lock, it holds the container's
+// lock (exclusively) until Close; without, it reads a consistent snapshot.
+func (s *Store) Load(id string, lock bool) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	mode := lockNone
+	if lock {
+		mode = lockExclusive
+	}
+	h, err := s.open(id, mode)
+	if err != nil {
+		return nil, err
+	}
+	st, err := h.load()
+	if err != nil {
+		h.close()
+		return nil, err
+	}
+	return &Container{ID: id, State: st, h: h}, nil
+}
+
+// List loads every container in the store, sorted by id.
+func (s *Store) List() ([]*Container, error) {
+	entries, err := os.ReadDir(s.Root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", s.Root, err)
+	}
+	var list []*Container
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := s.Load(e.Name(), false)
+		if err != nil {
+			continue // deleted meanwhile, or not a container directory
+		}
+		list = append(list, c)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	return list, nil
+}
+
+// Close releases the container's lock.
+func (c *Container) Close() { c.h.close() }
+
+// Status derives the container's status now.
+func (c *Container) Status() Status { return c.h.status(c.State) }
+
+// Start lets a created container's init execute the user's process.
+func (c *Container) Start() error {
+	if s := c.Status(); s != Created {
+		return fmt.Errorf("cannot start a container in the %s state", s)
+	}
+	fifo := filepath.Join(c.h.dir, fifoName)
+	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening exec fifo: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := c.awaitFifo(fd); err != nil {
+		return err
+	}
+	if err := os.Remove(fifo); err != nil {
+		return fmt.Errorf("removing exec fifo: %w", err)
+	}
+	return nil
+}
+
+// awaitFifo waits for init to write to exec.fifo. A fifo reports no hang-up
+// before its first writer, so init's death is noticed by checking its pid.
+func (c *Container) awaitFifo(fd int) error {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, 100)
+		if err != nil && err != unix.EINTR {
+			return fmt.Errorf("waiting for init: %w", err)
+		}
+		if n > 0 {
+			var b [1]byte
+			if r, _ := unix.Read(fd, b[:]); r == 1 {
+				return nil
+			}
+			return errors.New("container init exited before the process could start")
+		}
+		if !processAlive(c.State.Pid, c.State.PidStartTime) {
+			return errors.New("container init exited before the process could start")
+		}
+	}
+}
+
+// Signal sends sig to the container's init, or with all to every process
+// in its cgroup.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	switch c.Status() {
+	case Stopped:
+		return ErrNotRunning
+	case Creating:
+		return fmt.Errorf("container %s is still being created", c.ID)
+	}
+	if all {
+		return c.signalAll(sig)
+	}
+	return signalProcess(c.State.Pid, c.State.PidStartTime, sig)
+}
+
+// signalProcess signals through a pidfd checked against the start time,
+// so a pid reused since the check is never signalled.
+func signalProcess(pid int, start uint64, sig unix.Signal) error {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning
+		}
+		return fmt.Errorf("opening pidfd of %d: %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	if !processAlive(pid, start) {
+		return ErrNotRunning
+	}
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning
+		}
+		return fmt.Errorf("signalling %d: %w", pid, err)
+	}
+	return nil
+}
+
+func (c *Container) signalAll(sig unix.Signal) error {
+	pids, err := cgroups.Pids(c.State.CgroupPaths)
+	if err != nil {
+		return fmt.Errorf("listing processes: %w", err)
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("signalling %d: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+// Delete removes a container. A created container is stopped first; a
+// running or paused one only with force.
+func (c *Container) Delete(force bool) error {
+	switch s := c.Status(); s {
+	case Running, Paused:
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID, s)
+		}
+	}
+	return c.destroy()
+}
+
+// destroy kills whatever runs in the container and removes its cgroups and
+// state. It is also the clean-up of a failed or killed create.
+func (c *Container) destroy() error {
+	st := c.State
+	if processAlive(st.Pid, st.PidStartTime) {
+		// Thaw first: a frozen process cannot die.
+		thaw(st.CgroupPaths)
+		signalProcess(st.Pid, st.PidStartTime, unix.SIGKILL)
+	}
+	if len(st.CgroupPaths) > 0 {
+		c.signalAll(unix.SIGKILL)
+	}
+	if err := waitGone(st.Pid, st.PidStartTime); err != nil {
+		return err
+	}
+	var errs []error
+	if err := cgroups.Destroy(st.CgroupDirs); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.h.remove(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func thaw(paths map[string]string) {
+	if p, ok := paths["freezer"]; ok {
+		cgroups.WriteFile(p, "freezer.state", "THAWED")
+	}
+}
+
+// waitGone waits for a killed init to exit. It reaps it if it is our child
+// (run, or a failed create); otherwise it is gone once it is a zombie.
+func waitGone(pid int, start uint64) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for pid > 0 && processAlive(pid, start) {
+		var ws unix.WaitStatus
+		if got, _ := unix.Wait4(pid, &ws, unix.WNOHANG, nil); got == pid {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d did not exit after SIGKILL", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if pid > 0 {
+		// Reap it if it is our child and already a zombie.
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	}
+	return nil
+}

@@ -1,0 +1,291 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/moby/sys/user"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// syncFdEnv tells `runo init` which descriptor is its end of the socket to
+// the runtime.
+const syncFdEnv = "_RUNO_SYNC_FD"
+
+// bootstrap is what the runtime sends init once it is in its namespaces
+// and cgroups.
+type bootstrap struct {
+	ID           string            `json:"id"`
+	Spec         *specs.Spec       `json:"spec"`
+	Bundle       string            `json:"bundle"`
+	Rootfs       string            `json:"rootfs"`
+	Fifo         string            `json:"fifo"`
+	NoPivot      bool              `json:"no_pivot,omitempty"`
+	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
+	PreserveFds  int               `json:"preserve_fds,omitempty"`
+	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
+}
+
+// initMsg is what init answers: ready, or the error that stopped it.
+type initMsg struct {
+	Type  string `json:"type"`
+	Error string `json:"error,omitempty"`
+}
+
+// Init is `runo init`, run by nsenter inside the container's namespaces.
+// It sets the container up, reports to the runtime, waits for `start` on
+// exec.fifo and executes the user's process. It returns only on failure.
+func Init() int {
+	fd, err := strconv.Atoi(os.Getenv(syncFdEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "runo init: not started by runo")
+		return 1
+	}
+	conn := os.NewFile(uintptr(fd), "sync")
+	var b bootstrap
+	if err := json.NewDecoder(conn).Decode(&b); err != nil {
+		// The runtime went away before sending anything: nothing to do.
+		return 1
+	}
+	p, err := setup(&b)
+	if err != nil {
+		json.NewEncoder(conn).Encode(initMsg{Type: "error", Error: err.Error()})
+		return 1
+	}
+	if err := json.NewEncoder(conn).Encode(initMsg{Type: "ready"}); err != nil {
+		return 1
+	}
+	conn.Close()
+	err = p.execOnStart()
+	fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
+	return 1
+}
+
+// userProcess is the process init executes at start.
+type userProcess struct {
+	path        string
+	args, env   []string
+	fifo        *os.File
+	preserveFds int
+}
+
+// setup does everything that can fail before the container is created, so
+// that create reports it.
+func setup(b *bootstrap) (*userProcess, error) {
+	spec := b.Spec
+	unix.Umask(0)
+	if !b.NoNewKeyring {
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + b.ID); err != nil && err != unix.ENOSYS {
+			return nil, fmt.Errorf("joining a new session keyring: %w", err)
+		}
+	}
+	// Opened before pivot_root, while the host's path is still visible.
+	fifo, err := os.OpenFile(b.Fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening exec fifo: %w", err)
+	}
+	if newNamespace(spec, "mount") {
+		r := &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths}
+		if err := r.prepare(); err != nil {
+			return nil, err
+		}
+		if err := r.pivot(b.NoPivot); err != nil {
+			return nil, fmt.Errorf("entering rootfs: %w", err)
+		}
+		if err := r.finish(); err != nil {
+			return nil, err
+		}
+	}
+	if err := setupSystem(spec); err != nil {
+		return nil, err
+	}
+	p := spec.Process
+	if err := unix.Chdir(p.Cwd); err != nil {
+		return nil, fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
+	}
+	env, err := setUser(p)
+	if err != nil {
+		return nil, err
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return nil, fmt.Errorf("process.noNewPrivileges: %w", err)
+		}
+	}
+	path, err := lookPath(p.Args[0], env)
+	if err != nil {
+		return nil, err
+	}
+	return &userProcess{path: path, args: p.Args, env: env, fifo: fifo, preserveFds: b.PreserveFds}, nil
+}
+
+func newNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t {
+			return ns.Path == ""
+		}
+	}
+	return false
+}
+
+// setupSystem applies the namespaced kernel settings of the spec.
+func setupSystem(spec *specs.Spec) error {
+	if spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+	}
+	if spec.Domainname != "" {
+		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+			return fmt.Errorf("domainname: %w", err)
+		}
+	}
+	for key, value := range spec.Linux.Sysctl {
+		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+		if err := os.WriteFile(path, []byte(value), 0); err != nil {
+			return fmt.Errorf("linux.sysctl %s: %w", key, err)
+		}
+	}
+	for _, rl := range spec.Process.Rlimits {
+		lim := syscall.Rlimit{Cur: rl.Soft, Max: rl.Hard}
+		// syscall.Setrlimit, unlike a raw prlimit, also tells the Go runtime
+		// not to restore its saved RLIMIT_NOFILE at exec.
+		if err := syscall.Setrlimit(rlimits[rl.Type], &lim); err != nil {
+			return fmt.Errorf("process.rlimits %s (soft %d, hard %d): %w", rl.Type, rl.Soft, rl.Hard, err)
+		}
+	}
+	if adj := spec.Process.OOMScoreAdj; adj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
+		}
+	}
+	return nil
+}
+
+var rlimits = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// setUser switches to process.user and returns the environment with HOME
+// filled in from the container's /etc/passwd when the config lacks it.
+func setUser(p *specs.Process) ([]string, error) {
+	u := p.User
+	env := p.Env
+	if !hasEnv(env, "HOME") {
+		home := "/"
+		if users, err := user.ParsePasswdFileFilter("/etc/passwd", func(e user.User) bool { return e.Uid == int(u.UID) }); err == nil && len(users) > 0 {
+			home = users[0].Home
+		}
+		env = append(append([]string(nil), env...), "HOME="+home)
+	}
+	groups := make([]int, len(u.AdditionalGids))
+	for i, g := range u.AdditionalGids {
+		groups[i] = int(g)
+	}
+	if err := syscall.Setgroups(groups); err != nil {
+		return nil, fmt.Errorf("process.user.additionalGids %v: %w", u.AdditionalGids, err)
+	}
+	if err := syscall.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return nil, fmt.Errorf("process.user.gid %d: %w", u.GID, err)
+	}
+	if err := syscall.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return nil, fmt.Errorf("process.user.uid %d: %w", u.UID, err)
+	}
+	umask := 0o022
+	if u.Umask != nil {
+		umask = int(*u.Umask)
+	}
+	unix.Umask(umask)
+	return env, nil
+}
+
+func hasEnv(env []string, name string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// lookPath finds the executable as execvp would with the process's PATH.
+// The messages are runc's, which docker maps to exit codes 126 and 127.
+func lookPath(file string, env []string) (string, error) {
+	if strings.Contains(file, "/") {
+		if err := checkExecutable(file); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", file, err)
+		}
+		return file, nil
+	}
+	path := defaultPath
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		err := checkExecutable(p)
+		if err == nil {
+			return p, nil
+		}
+		if errors.Is(err, unix.EACCES) && denied == nil {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", fmt.Errorf("exec: %q: %w", file, denied)
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)
+}
+
+func checkExecutable(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return &os.PathError{Op: "exec", Path: p, Err: unix.EACCES}
+	}
+	if err := unix.Access(p, unix.X_OK); err != nil {
+		return &os.PathError{Op: "exec", Path: p, Err: err}
+	}
+	return nil
+}
+
+// execOnStart blocks until `runo start` opens exec.fifo for reading, then
+// executes the user's process with only stdio and the preserved
+// descriptors open.
+func (p *userProcess) execOnStart() error {
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(int(p.fifo.Fd())), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening exec fifo: %w", err)
+	}
+	if _, err := unix.Write(fd, []byte("0")); err != nil {
+		return fmt.Errorf("writing exec fifo: %w", err)
+	}
+	unix.Close(fd)
+	if err := unix.CloseRange(uint(3+p.preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("marking descriptors close-on-exec: %w", err)
+	}
+	err = syscall.Exec(p.path, p.args, p.env)
+	return fmt.Errorf("exec %s: %w", p.path, err)
+}

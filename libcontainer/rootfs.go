@@ -1,0 +1,429 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/moby/sys/mountinfo"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-runtime/runo/cgroups"
+)
+
+// rootfs sets up the container's filesystem from inside its new mount
+// namespace. Every target is created and opened inside the rootfs without
+// following symlinks out of it, and mounted through its file descriptor
+// (/proc/self/fd/N), so a symlink swapped in later cannot redirect a mount.
+type rootfs struct {
+	path   string
+	root   *os.File
+	bundle string
+	spec   *specs.Spec
+	// cgroupPaths are the container's host cgroup directories, for a
+	// "cgroup" mount without a cgroup namespace.
+	cgroupPaths map[string]string
+}
+
+var defaultDevices = []specs.LinuxDevice{
+	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3},
+	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
+	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7},
+	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
+	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9},
+	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
+}
+
+var deviceTypes = map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": unix.S_IFBLK, "p": unix.S_IFIFO}
+
+// prepare does everything before pivot_root: propagation, the bind of the
+// rootfs onto itself, the config's mounts and /dev.
+func (r *rootfs) prepare() error {
+	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if p := r.spec.Linux.RootfsPropagation; p != "" {
+		prop = propagationFlags[p]
+	}
+	if err := unix.Mount("", "/", "", prop, ""); err != nil {
+		return fmt.Errorf("setting propagation of /: %w", err)
+	}
+	if err := makeParentPrivate(r.path); err != nil {
+		return err
+	}
+	if err := unix.Mount(r.path, r.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("binding rootfs %s onto itself: %w", r.path, err)
+	}
+	root, err := os.OpenFile(r.path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening rootfs: %w", err)
+	}
+	r.root = root
+	bindDev := false
+	for i, m := range r.spec.Mounts {
+		if err := r.mount(m); err != nil {
+			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
+		}
+		if filepath.Clean(m.Destination) == "/dev" && parseMountOptions(m.Options).isBind() {
+			bindDev = true
+		}
+	}
+	// A bind-mounted /dev comes with its devices; otherwise make them.
+	devices := r.spec.Linux.Devices
+	if !bindDev {
+		devices = append(append([]specs.LinuxDevice(nil), defaultDevices...), devices...)
+		if err := r.devLinks(); err != nil {
+			return err
+		}
+	}
+	for i, d := range devices {
+		if err := r.mknod(d); err != nil {
+			return fmt.Errorf("creating device %s (linux.devices[%d] or default): %w", d.Path, i, err)
+		}
+	}
+	return r.mkdirAll(r.spec.Process.Cwd)
+}
+
+// makeParentPrivate makes the mount holding the rootfs private, because
+// pivot_root refuses a new root whose parent mount is shared.
+func makeParentPrivate(path string) error {
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+	if err != nil {
+		return fmt.Errorf("reading mounts above %s: %w", path, err)
+	}
+	if len(mounts) == 0 {
+		return fmt.Errorf("no mount holds %s", path)
+	}
+	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i].Mountpoint) > len(mounts[j].Mountpoint) })
+	if err := unix.Mount("", mounts[0].Mountpoint, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("making %s private: %w", mounts[0].Mountpoint, err)
+	}
+	return nil
+}
+
+// mkdirAll creates a directory inside the rootfs and returns an O_PATH
+// handle to it.
+func (r *rootfs) mkdirAllHandle(path string) (*os.File, error) {
+	return pathrs.MkdirAllHandle(r.root, path, 0o755)
+}
+
+func (r *rootfs) mkdirAll(path string) error {
+	f, err := r.mkdirAllHandle(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// createFile creates an empty file (a bind target) inside the rootfs and
+// returns an O_PATH handle to it.
+func (r *rootfs) createFile(path string) (*os.File, error) {
+	dir, err := r.mkdirAllHandle(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	base := filepath.Base(path)
+	fd, err := unix.Openat(int(dir.Fd()), base, unix.O_CREAT|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil && err != unix.EISDIR {
+		return nil, err
+	}
+	if err == nil {
+		unix.Close(fd)
+	}
+	fd, err = unix.Openat(int(dir.Fd()), base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+func (r *rootfs) mount(m specs.Mount) error {
+	opts := parseMountOptions(m.Options)
+	if m.Type == "cgroup" {
+		return r.mountCgroup(m, opts)
+	}
+	if m.Type == "bind" || opts.isBind() {
+		return r.bind(m, opts)
+	}
+	target, err := r.mkdirAllHandle(m.Destination)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := unix.Mount(m.Source, fdPath(target), m.Type, opts.flags, opts.data); err != nil {
+		return err
+	}
+	if len(opts.propagation) == 0 {
+		return nil
+	}
+	return r.onMounted(m.Destination, func(path string) error { return setPropagation(path, opts.propagation) })
+}
+
+// onMounted runs fn on a freshly reopened handle of dest: the handle that
+// was mounted on refers to the directory below the new mount, not to it.
+func (r *rootfs) onMounted(dest string, fn func(path string) error) error {
+	mounted, err := pathrs.OpenatInRoot(r.root, dest)
+	if err != nil {
+		return err
+	}
+	defer mounted.Close()
+	return fn(fdPath(mounted))
+}
+
+func (r *rootfs) bind(m specs.Mount, opts parsedMount) error {
+	src := m.Source
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(r.bundle, src)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("bind source: %w", err)
+	}
+	var target *os.File
+	if st.IsDir() {
+		target, err = r.mkdirAllHandle(m.Destination)
+	} else {
+		target, err = r.createFile(m.Destination)
+	}
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	flags := opts.flags & (unix.MS_BIND | unix.MS_REC)
+	if err := unix.Mount(src, fdPath(target), "", flags, ""); err != nil {
+		return err
+	}
+	// A bind mount ignores every other flag: they take a remount.
+	return r.onMounted(m.Destination, func(path string) error {
+		if opts.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
+			if err := remountBind(path, opts.flags); err != nil {
+				return err
+			}
+		}
+		return setPropagation(path, opts.propagation)
+	})
+}
+
+// remountBind applies flags to a bind mount, keeping the flags the kernel
+// locks on it (a bind of a nodev mount cannot drop nodev).
+func remountBind(target string, flags uintptr) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(target, &st); err != nil {
+		return err
+	}
+	locked := uintptr(0)
+	for stFlag, msFlag := range map[int64]uintptr{
+		unix.ST_NODEV: unix.MS_NODEV, unix.ST_NOEXEC: unix.MS_NOEXEC, unix.ST_NOSUID: unix.MS_NOSUID,
+		unix.ST_RDONLY: unix.MS_RDONLY, unix.ST_NOATIME: unix.MS_NOATIME, unix.ST_RELATIME: unix.MS_RELATIME,
+	} {
+		if st.Flags&stFlag != 0 {
+			locked |= msFlag
+		}
+	}
+	flags = (flags | locked) &^ (unix.MS_REC)
+	if err := unix.Mount("", target, "", flags|unix.MS_BIND|unix.MS_REMOUNT, ""); err != nil {
+		return fmt.Errorf("remounting with options: %w", err)
+	}
+	return nil
+}
+
+func setPropagation(target string, props []uintptr) error {
+	for _, p := range props {
+		if err := unix.Mount("", target, "", p, ""); err != nil {
+			return fmt.Errorf("setting propagation: %w", err)
+		}
+	}
+	return nil
+}
+
+// mountCgroup mounts cgroupfs. On cgroup v2 alone that is the cgroup2
+// filesystem. With v1 hierarchies it is a tmpfs holding, for each hierarchy,
+// a bind of the container's own cgroup, so the container sees only itself.
+func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
+	target, err := r.mkdirAllHandle(m.Destination)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if _, ok := r.cgroupPaths[cgroups.Unified]; ok && len(r.cgroupPaths) == 1 {
+		return unix.Mount("cgroup2", fdPath(target), "cgroup2", opts.flags, "")
+	}
+	if err := unix.Mount("tmpfs", fdPath(target), "tmpfs", opts.flags&^unix.MS_RDONLY, "mode=755"); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(r.cgroupPaths))
+	for k := range r.cgroupPaths {
+		if k != cgroups.Unified {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		dest := filepath.Join(m.Destination, strings.TrimPrefix(key, "name="))
+		sub := specs.Mount{Destination: dest, Source: r.cgroupPaths[key], Type: "bind"}
+		subOpts := parsedMount{flags: opts.flags | unix.MS_BIND}
+		if err := r.bind(sub, subOpts); err != nil {
+			return fmt.Errorf("binding cgroup %s: %w", key, err)
+		}
+	}
+	if opts.flags&unix.MS_RDONLY == 0 {
+		return nil
+	}
+	return r.onMounted(m.Destination, func(path string) error {
+		return unix.Mount("", path, "", opts.flags|unix.MS_REMOUNT, "mode=755")
+	})
+}
+
+func (r *rootfs) mknod(d specs.LinuxDevice) error {
+	dir, err := r.mkdirAllHandle(filepath.Dir(d.Path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	mode := uint32(0o666)
+	if d.FileMode != nil {
+		mode = uint32(*d.FileMode) & 0o7777
+	}
+	base := filepath.Base(d.Path)
+	dev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	if d.Type == "p" {
+		dev = 0
+	}
+	err = unix.Mknodat(int(dir.Fd()), base, mode|deviceTypes[d.Type], int(dev))
+	if errors.Is(err, unix.EEXIST) {
+		// The image ships a node of that name: replace it with the one asked for.
+		if err = unix.Unlinkat(int(dir.Fd()), base, 0); err == nil {
+			err = unix.Mknodat(int(dir.Fd()), base, mode|deviceTypes[d.Type], int(dev))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	uid, gid := 0, 0
+	if d.UID != nil {
+		uid = int(*d.UID)
+	}
+	if d.GID != nil {
+		gid = int(*d.GID)
+	}
+	return unix.Fchownat(int(dir.Fd()), base, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// devLinks makes the links every Linux program expects in /dev.
+func (r *rootfs) devLinks() error {
+	dev, err := r.mkdirAllHandle("/dev")
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	links := [][2]string{
+		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+		{"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
+	}
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		links = append(links, [2]string{"/proc/kcore", "core"})
+	}
+	for _, l := range links {
+		if err := unix.Symlinkat(l[0], int(dev.Fd()), l[1]); err != nil && err != unix.EEXIST {
+			return fmt.Errorf("linking /dev/%s to %s: %w", l[1], l[0], err)
+		}
+	}
+	return nil
+}
+
+// pivot makes the rootfs the root: pivot_root without a temporary
+// directory (the old root is stacked under the new one and detached), or,
+// with noPivot, a move of the rootfs onto / and a chroot.
+func (r *rootfs) pivot(noPivot bool) error {
+	defer r.root.Close()
+	if noPivot {
+		if err := unix.Chdir(r.path); err != nil {
+			return err
+		}
+		if err := unix.Mount(r.path, "/", "", unix.MS_MOVE, ""); err != nil {
+			return fmt.Errorf("moving rootfs to /: %w", err)
+		}
+		if err := unix.Chroot("."); err != nil {
+			return fmt.Errorf("chroot: %w", err)
+		}
+		return unix.Chdir("/")
+	}
+	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(oldRoot)
+	if err := unix.Fchdir(int(r.root.Fd())); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Fchdir(oldRoot); err != nil {
+		return err
+	}
+	// Keep the unmount from propagating to the host.
+	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("making old root a slave: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detaching old root: %w", err)
+	}
+	return unix.Chdir("/")
+}
+
+// finish does what must follow pivot_root: the rootfs propagation, a
+// read-only root, masked and read-only paths.
+func (r *rootfs) finish() error {
+	if p := r.spec.Linux.RootfsPropagation; p != "" {
+		if err := unix.Mount("", "/", "", propagationFlags[p], ""); err != nil {
+			return fmt.Errorf("linux.rootfsPropagation %q: %w", p, err)
+		}
+	}
+	for _, p := range r.spec.Linux.ReadonlyPaths {
+		if err := readonlyPath(p); err != nil {
+			return fmt.Errorf("linux.readonlyPaths %s: %w", p, err)
+		}
+	}
+	for _, p := range r.spec.Linux.MaskedPaths {
+		if err := maskPath(p); err != nil {
+			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
+		}
+	}
+	if r.spec.Root.Readonly {
+		if err := remountBind("/", unix.MS_RDONLY); err != nil {
+			return fmt.Errorf("root.readonly: %w", err)
+		}
+	}
+	return nil
+}
+
+func readonlyPath(p string) error {
+	if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return err
+	}
+	return remountBind(p, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
+}
+
+// maskPath hides a file behind /dev/null and a directory behind an empty
+// read-only tmpfs.
+func maskPath(p string) error {
+	err := unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+	if errors.Is(err, unix.ENOTDIR) {
+		err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "")
+	}
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return err
+}

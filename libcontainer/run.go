@@ -1,0 +1,117 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+)
+
+// RunOpts are the flags of run beyond those of create.
+type RunOpts struct {
+	CreateOpts
+	Detach      bool
+	Keep        bool
+	NoSubreaper bool
+}
+
+// Run creates and starts a container. Detached, it returns at once;
+// otherwise it forwards signals to the container's process, waits for it,
+// deletes the container unless Keep, and returns the process's exit status
+// (128+N when killed by signal N).
+func (s *Store) Run(o RunOpts) (int, error) {
+	var sigs chan os.Signal
+	if !o.Detach {
+		if !o.NoSubreaper {
+			// Orphans of the container's processes are reparented to us
+			// and reaped below instead of lingering as zombies.
+			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+				return 0, fmt.Errorf("becoming a subreaper: %w", err)
+			}
+		}
+		// Before create, so that an early exit's SIGCHLD is not missed.
+		sigs = make(chan os.Signal, 128)
+		signal.Notify(sigs)
+		defer signal.Stop(sigs)
+	}
+	c, err := s.Create(o.CreateOpts)
+	if err != nil {
+		return 0, err
+	}
+	err = c.Start()
+	pid := c.State.Pid
+	c.Close()
+	if err != nil || o.Detach {
+		if err != nil {
+			s.remove(c.ID)
+		}
+		return 0, err
+	}
+	status := forwardUntilExit(pid, sigs)
+	if !o.Keep {
+		if err := s.remove(c.ID); err != nil {
+			return status, err
+		}
+	}
+	return status, nil
+}
+
+// remove force-deletes a container that run made.
+func (s *Store) remove(id string) error {
+	c, err := s.Load(id, true)
+	if errors.Is(err, ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Delete(true)
+}
+
+// forwardUntilExit relays signals to pid and reaps children until pid exits.
+func forwardUntilExit(pid int, sigs chan os.Signal) int {
+	if status, done := reapChildren(pid); done {
+		return status
+	}
+	for sig := range sigs {
+		switch sig {
+		case unix.SIGCHLD:
+			if status, done := reapChildren(pid); done {
+				return status
+			}
+		case unix.SIGURG, unix.SIGWINCH:
+			// SIGURG is the Go runtime's own preemption signal.
+		default:
+			unix.Kill(pid, sig.(unix.Signal))
+		}
+	}
+	return 0
+}
+
+// reapChildren reaps every exited child and reports pid's exit status if
+// it was among them.
+func reapChildren(pid int) (int, bool) {
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || got <= 0 {
+			return 0, false
+		}
+		if got == pid {
+			return exitStatus(ws), true
+		}
+	}
+}
+
+func exitStatus(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}

@@ -1,0 +1,265 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-runtime/runo/cgroups"
+)
+
+// Sentinel errors callers branch on. Their texts are what runc prints and
+// what containerd and podman match.
+var (
+	ErrNotExist   = errors.New("container does not exist")
+	ErrExist      = errors.New("container with given ID already exists")
+	ErrNotRunning = errors.New("container not running")
+)
+
+// Status is a container's lifecycle state. It is derived, never stored.
+type Status string
+
+const (
+	Creating Status = "creating"
+	Created  Status = "created"
+	Running  Status = "running"
+	Paused   Status = "paused"
+	Stopped  Status = "stopped"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// State is what state.json records. It is written before anything that
+// needs cleaning up exists, and again each time more exists, so that
+// delete --force can always undo a create that was killed half-way.
+type State struct {
+	ID          string            `json:"id"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Pid and PidStartTime identify the init process; a pid whose start
+	// time differs has been reused by an unrelated process.
+	Pid          int    `json:"pid,omitempty"`
+	PidStartTime uint64 `json:"pid_start_time,omitempty"`
+	// Ready is set once create has finished; until then the container is
+	// creating, or stopped if its creator died.
+	Ready bool `json:"ready"`
+	// CgroupPaths are the container's cgroups by hierarchy; CgroupDirs
+	// the directories runo made for them, removed on delete.
+	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
+	CgroupDirs  []string          `json:"cgroup_dirs,omitempty"`
+}
+
+// Store is the --root directory, one subdirectory per container.
+type Store struct {
+	Root string
+}
+
+// lockMode is how a handle holds a container's lock.
+type lockMode int
+
+const (
+	// lockNone reads without locking; state.json is replaced atomically.
+	lockNone lockMode = iota
+	lockExclusive
+)
+
+// handle is an open container directory.
+type handle struct {
+	id   string
+	dir  string
+	fd   int
+	lock lockMode
+}
+
+// create makes and locks the directory of a new container.
+func (s *Store) create(id string) (*handle, error) {
+	if err := os.MkdirAll(s.Root, 0o711); err != nil {
+		return nil, fmt.Errorf("creating state root %s: %w", s.Root, err)
+	}
+	dir := filepath.Join(s.Root, id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("%w: %s", ErrExist, id)
+		}
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	h, err := s.open(id, lockExclusive)
+	if err != nil {
+		os.Remove(dir)
+	}
+	return h, err
+}
+
+// open opens the directory of an existing container, and takes its lock
+// for operations that change it.
+func (s *Store) open(id string, mode lockMode) (*handle, error) {
+	dir := filepath.Join(s.Root, id)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, ErrNotExist
+		}
+		return nil, fmt.Errorf("opening state directory %s: %w", dir, err)
+	}
+	if mode == lockExclusive {
+		if err := flock(fd, unix.LOCK_EX); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("locking %s: %w", dir, err)
+		}
+	}
+	// The holder of the lock we waited for may have deleted the container.
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Nlink == 0 {
+		unix.Close(fd)
+		return nil, ErrNotExist
+	}
+	return &handle{id: id, dir: dir, fd: fd, lock: mode}, nil
+}
+
+func flock(fd, how int) error {
+	for {
+		err := unix.Flock(fd, how)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// busy reports whether another process holds the container's lock: a
+// create or delete is under way.
+func (h *handle) busy() bool {
+	if h.lock == lockExclusive {
+		return false
+	}
+	fd, err := unix.Open(h.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) == unix.EWOULDBLOCK
+}
+
+func (h *handle) close() { unix.Close(h.fd) }
+
+// load reads state.json. A directory without one is a create that died
+// before writing anything.
+func (h *handle) load() (*State, error) {
+	data, err := os.ReadFile(filepath.Join(h.dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return &State{ID: h.id}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading state of %s: %w", h.id, err)
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("reading state of %s: %w", h.id, err)
+	}
+	return &st, nil
+}
+
+// save replaces state.json atomically: a reader, or a crash, sees the old
+// file or the new one, never part of either.
+func (h *handle) save(st *State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(h.dir, stateFile), data, 0o600)
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(mode)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// remove deletes the container's directory; the lock goes with it.
+func (h *handle) remove() error {
+	if err := os.RemoveAll(h.dir); err != nil {
+		return fmt.Errorf("removing state directory: %w", err)
+	}
+	return nil
+}
+
+// status derives the container's status: the one place that decides it.
+func (h *handle) status(st *State) Status {
+	if !st.Ready {
+		if h.busy() {
+			return Creating
+		}
+		return Stopped
+	}
+	if !processAlive(st.Pid, st.PidStartTime) {
+		return Stopped
+	}
+	if _, err := os.Lstat(filepath.Join(h.dir, fifoName)); err == nil {
+		return Created
+	}
+	if cgroups.Frozen(st.CgroupPaths) {
+		return Paused
+	}
+	return Running
+}
+
+// procStat returns the state letter and start time of a process from
+// /proc/PID/stat.
+func procStat(pid int) (state byte, start uint64, err error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// The command name may hold spaces and parentheses: fields start after
+	// the last ')'.
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 20 {
+		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	return f[0][0], start, err
+}
+
+// processAlive reports whether pid is still the process that started at
+// start, and not a zombie.
+func processAlive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	state, got, err := procStat(pid)
+	return err == nil && got == start && state != 'Z' && state != 'X'
+}

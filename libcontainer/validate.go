@@ -1,0 +1,155 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-runtime/runo/nsenter"
+)
+
+// ValidateID checks a container id the way runc does: letters, digits and
+// "_+-." only, and not "." or "..", so that it is always one safe path element.
+func ValidateID(id string) error {
+	if id == "" {
+		return errors.New("container id cannot be empty")
+	}
+	if id == "." || id == ".." {
+		return fmt.Errorf("invalid container id %q", id)
+	}
+	for _, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '_' || r == '+' || r == '-' || r == '.'
+		if !ok {
+			return fmt.Errorf("invalid container id %q: only letters, digits and _+-. are allowed", id)
+		}
+	}
+	return nil
+}
+
+// Validate checks the parts of a spec runo acts on. Each error names the
+// JSON path of the offending value.
+func Validate(spec *specs.Spec, bundle string) error {
+	if spec.Root == nil || spec.Root.Path == "" {
+		return errors.New("root.path: must be set")
+	}
+	rootfs := RootfsPath(spec, bundle)
+	if st, err := os.Stat(rootfs); err != nil {
+		return fmt.Errorf("root.path: %w", err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("root.path: %s is not a directory", rootfs)
+	}
+	if err := validateProcess(spec.Process); err != nil {
+		return err
+	}
+	for i, m := range spec.Mounts {
+		if !filepath.IsAbs(m.Destination) {
+			return fmt.Errorf("mounts[%d].destination: %q is not an absolute path", i, m.Destination)
+		}
+	}
+	if spec.Linux == nil {
+		return errors.New("linux: must be set")
+	}
+	return validateLinux(spec)
+}
+
+func validateProcess(p *specs.Process) error {
+	if p == nil {
+		return errors.New("process: must be set")
+	}
+	if len(p.Args) == 0 || p.Args[0] == "" {
+		return errors.New("process.args: must not be empty")
+	}
+	if !filepath.IsAbs(p.Cwd) {
+		return fmt.Errorf("process.cwd: %q is not an absolute path", p.Cwd)
+	}
+	for i, e := range p.Env {
+		if !strings.Contains(e, "=") {
+			return fmt.Errorf("process.env[%d]: %q is not NAME=VALUE", i, e)
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range p.Rlimits {
+		if _, ok := rlimits[r.Type]; !ok {
+			return fmt.Errorf("process.rlimits[%d].type: unknown %q", i, r.Type)
+		}
+		if seen[r.Type] {
+			return fmt.Errorf("process.rlimits[%d].type: duplicate %q", i, r.Type)
+		}
+		seen[r.Type] = true
+		if r.Soft > r.Hard {
+			return fmt.Errorf("process.rlimits[%d]: soft limit %d is above hard limit %d", i, r.Soft, r.Hard)
+		}
+	}
+	if p.Terminal {
+		// Terminals come with console sockets and pty proxying; until then
+		// say so rather than run a process without the terminal it asked for.
+		return errors.New("process.terminal: terminals are not supported yet; set it to false")
+	}
+	return nil
+}
+
+func validateLinux(spec *specs.Spec) error {
+	l := spec.Linux
+	has := map[string]bool{}
+	for i, ns := range l.Namespaces {
+		t := string(ns.Type)
+		if _, ok := nsenter.Flag(t); !ok {
+			return fmt.Errorf("linux.namespaces[%d].type: unknown %q", i, t)
+		}
+		if has[t] {
+			return fmt.Errorf("linux.namespaces[%d].type: duplicate %q", i, t)
+		}
+		if t == "user" {
+			return fmt.Errorf("linux.namespaces[%d].type: user namespaces are not supported yet", i)
+		}
+		if ns.Path != "" && !filepath.IsAbs(ns.Path) {
+			return fmt.Errorf("linux.namespaces[%d].path: %q is not an absolute path", i, ns.Path)
+		}
+		has[t] = ns.Path == ""
+		if ns.Path != "" {
+			has[t+":joined"] = true
+		}
+	}
+	newNS := func(t string) bool { return has[t] }
+	if !newNS("mount") && !has["mount:joined"] {
+		return errors.New("linux.namespaces: a mount namespace is required")
+	}
+	if spec.Hostname != "" && !newNS("uts") {
+		return errors.New("hostname: setting it needs a new uts namespace")
+	}
+	if spec.Domainname != "" && !newNS("uts") {
+		return errors.New("domainname: setting it needs a new uts namespace")
+	}
+	for name := range l.TimeOffsets {
+		if name != "monotonic" && name != "boottime" {
+			return fmt.Errorf("linux.timeOffsets: unknown clock %q", name)
+		}
+		if !newNS("time") {
+			return errors.New("linux.timeOffsets: needs a new time namespace")
+		}
+	}
+	if l.RootfsPropagation != "" {
+		if _, ok := propagationFlags[l.RootfsPropagation]; !ok {
+			return fmt.Errorf("linux.rootfsPropagation: unknown %q", l.RootfsPropagation)
+		}
+	}
+	for i, d := range l.Devices {
+		if !filepath.IsAbs(d.Path) {
+			return fmt.Errorf("linux.devices[%d].path: %q is not an absolute path", i, d.Path)
+		}
+		if _, ok := deviceTypes[d.Type]; !ok {
+			return fmt.Errorf("linux.devices[%d].type: unknown %q", i, d.Type)
+		}
+	}
+	for key := range l.Sysctl {
+		if strings.Contains(key, "..") || strings.ContainsAny(key, "/ ") {
+			return fmt.Errorf("linux.sysctl: invalid key %q", key)
+		}
+	}
+	return nil
+}
