@@ -14,8 +14,8 @@ import (
 // listCommand lists the containers under --root.
 func listCommand() *cli.Command {
 	return &cli.Command{
-		Name:    "list",
-		Usage:   "list containers",
+		Name:  "list",
+		Usage: "list containers",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only ids"},

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs what runo's tests, demo and benchmark need on Debian 12, skipping
+# the package manager when everything is already there.
+set -eu
+need=""
+have() { command -v "$1" >/dev/null 2>&1; }
+have busybox || [ -x /bin/busybox ] || need="$need busybox-static"
+have bats || need="$need bats"
+have jq || need="$need jq"
+have runc || need="$need runc"
+have crun || need="$need crun"
+[ -x /usr/bin/time ] || need="$need time"
+have ip || need="$need iproute2"
+have gcc || need="$need gcc"
+[ -n "$need" ] || exit 0
+echo "installing:$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq $need >/dev/null

@@ -1,0 +1,102 @@
+# Shared set-up for runo's integration tests. Every test gets its own
+# bundle, --root and container id, and teardown removes whatever it made.
+
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+RUNO_BIN=${RUNO_BIN:-$REPO/runo}
+ROOTFS_TEMPLATE=${ROOTFS_TEMPLATE:-$REPO/build/rootfs}
+
+setup() {
+	[ "$(id -u)" = 0 ] || skip "integration tests need root"
+	BUNDLE=$BATS_TEST_TMPDIR/bundle
+	ROOT=$BATS_TEST_TMPDIR/state
+	ID=t$BATS_TEST_NUMBER-$$
+	mkdir -p "$BUNDLE"
+	cp -a "$ROOTFS_TEMPLATE" "$BUNDLE/rootfs"
+	"$RUNO_BIN" spec --bundle "$BUNDLE"
+	update_config '.process.args = ["sleep", "1000"]'
+}
+
+teardown() {
+	[ "$(id -u)" = 0 ] || return 0
+	local c
+	for c in $("$RUNO_BIN" --root "$ROOT" list -q 2>/dev/null); do
+		"$RUNO_BIN" --root "$ROOT" delete --force "$c" || true
+	done
+	if [ -n "${HOLDER_PID:-}" ]; then
+		kill -9 "$HOLDER_PID" 2>/dev/null || true
+		wait "$HOLDER_PID" 2>/dev/null || true
+	fi
+}
+
+# runo runs the binary under test with this test's --root.
+runo() {
+	"$RUNO_BIN" --root "$ROOT" "$@"
+}
+
+# update_config applies a jq filter to the bundle's config.json.
+update_config() {
+	jq "$@" "$BUNDLE/config.json" > "$BUNDLE/config.json.new"
+	mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+}
+
+# set_args sets process.args from the arguments.
+# (jq's --args would take "-c" as its own flag, hence the detour.)
+set_args() {
+	local args
+	args=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+	update_config --argjson a "$args" '.process.args = $a'
+}
+
+# run_in prints what a shell command prints inside a new container.
+run_in() {
+	set_args sh -c "$1"
+	run runo run --bundle "$BUNDLE" "$ID"
+}
+
+# status_of prints a container's status.
+status_of() {
+	runo state "$1" | jq -r .status
+}
+
+# pid_of prints a container's init pid on the host.
+pid_of() {
+	runo state "$1" | jq -r .pid
+}
+
+# wait_for_status waits up to 5 seconds for a container to reach a status.
+wait_for_status() {
+	local i
+	for i in $(seq 50); do
+		[ "$(status_of "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "container $1 is $(status_of "$1"), not $2" >&2
+	return 1
+}
+
+# cgroup_dirs lists every cgroup directory named like the argument.
+cgroup_dirs() {
+	find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name "$1" 2>/dev/null
+}
+
+# assert_no_leftovers fails if anything of container $1 remains: its state
+# directory, a cgroup, a mount of the bundle's rootfs, or a process.
+assert_no_leftovers() {
+	local id=$1 pid=${2:-}
+	if [ -e "$ROOT/$id" ]; then
+		echo "state directory $ROOT/$id is left" >&2
+		return 1
+	fi
+	if [ -n "$(cgroup_dirs "$id")" ]; then
+		echo "cgroups left: $(cgroup_dirs "$id")" >&2
+		return 1
+	fi
+	if grep -q " $BUNDLE/rootfs" /proc/self/mountinfo; then
+		echo "mounts left under $BUNDLE/rootfs" >&2
+		return 1
+	fi
+	if [ -n "$pid" ] && [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status"; then
+		echo "process $pid is left" >&2
+		return 1
+	fi
+}
