@@ -46,7 +46,8 @@ func ParseSpec(data []byte) (*specs.Spec, error) {
 func jsonError(data []byte, err error) error {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		line, col := position(data, syn.Offset)
+		// Offset counts the offending byte as read.
+		line, col := position(data, max(syn.Offset-1, 0))
 		return fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)
 	}
 	var typ *json.UnmarshalTypeError

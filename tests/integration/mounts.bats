@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# The rootfs, the config's mounts and /dev, checked from inside.
+
+load helpers
+
+@test "the default mounts are there with their options" {
+	run_in 'cat /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ro,'
+	echo "$output" | grep -E ' /proc rw,.* - proc proc '
+	echo "$output" | grep -E ' /dev rw,nosuid.* - tmpfs tmpfs .*mode=755'
+	echo "$output" | grep -E ' /dev/pts rw,nosuid,noexec.* - devpts devpts .*gid=5,mode=620,ptmxmode=666'
+	echo "$output" | grep -E ' /dev/shm rw,nosuid,nodev,noexec.* - tmpfs shm '
+	echo "$output" | grep -E ' /dev/mqueue rw,nosuid,nodev,noexec.* - mqueue mqueue '
+	echo "$output" | grep -E ' /sys ro,nosuid,nodev,noexec.* - sysfs sysfs '
+	echo "$output" | grep -E ' /sys/fs/cgroup ro,nosuid,nodev,noexec.* - tmpfs '
+}
+
+@test "default devices are real device nodes, with the usual links" {
+	run_in 'for d in null zero full random urandom tty; do stat -c "%n %F %t:%T %a" /dev/$d; done; for l in ptmx fd stdin stdout stderr; do readlink /dev/$l; done'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/dev/null character special file 1:3 666" ]
+	[ "${lines[1]}" = "/dev/zero character special file 1:5 666" ]
+	[ "${lines[2]}" = "/dev/full character special file 1:7 666" ]
+	[ "${lines[3]}" = "/dev/random character special file 1:8 666" ]
+	[ "${lines[4]}" = "/dev/urandom character special file 1:9 666" ]
+	[ "${lines[5]}" = "/dev/tty character special file 5:0 666" ]
+	[ "${lines[6]}" = "pts/ptmx" ]
+	[ "${lines[7]}" = "/proc/self/fd" ]
+	[ "${lines[8]}" = "/proc/self/fd/0" ]
+	[ "${lines[10]}" = "/proc/self/fd/2" ]
+}
+
+@test "linux.devices are created with their type, numbers, mode and owner" {
+	update_config '.linux.devices = [{"path": "/dev/mydev", "type": "c", "major": 1, "minor": 3, "fileMode": 432, "uid": 1000, "gid": 1000}, {"path": "/dev/sub/fifo", "type": "p"}]'
+	run_in 'stat -c "%F %t:%T %a %u:%g" /dev/mydev; stat -c %F /dev/sub/fifo; echo hi > /dev/mydev && echo written'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "character special file 1:3 660 1000:1000" ]
+	[ "${lines[1]}" = "fifo" ]
+	[ "${lines[2]}" = "written" ]
+}
+
+@test "root.readonly makes / read-only, and false leaves it writable" {
+	run_in 'touch /x'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	update_config '.root.readonly = false'
+	run_in 'touch /x && echo ok'
+	[ "$output" = ok ]
+	[ -f "$BUNDLE/rootfs/x" ]
+}
+
+@test "bind mounts of directories and files, read-only when asked" {
+	mkdir -p "$BATS_TEST_TMPDIR/src"
+	echo data > "$BATS_TEST_TMPDIR/src/file"
+	echo single > "$BATS_TEST_TMPDIR/one"
+	update_config --arg d "$BATS_TEST_TMPDIR/src" --arg f "$BATS_TEST_TMPDIR/one" \
+		'.mounts += [{"destination": "/data", "type": "bind", "source": $d, "options": ["rbind", "ro"]},
+		             {"destination": "/new/dir/one", "type": "bind", "source": $f, "options": ["bind"]},
+		             {"destination": "/rw", "source": $d, "options": ["bind", "nosuid"]}]'
+	run_in 'cat /data/file /new/dir/one; touch /data/x 2>&1; touch /rw/y && echo rw-ok; grep -E " /(data|rw) " /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = data ]
+	[ "${lines[1]}" = single ]
+	[[ "${lines[2]}" == *"Read-only file system"* ]]
+	[ "${lines[3]}" = rw-ok ]
+	[[ "${lines[4]}" == *" /data ro,"* ]]
+	[[ "${lines[5]}" == *" /rw rw,nosuid"* ]]
+	[ -f "$BATS_TEST_TMPDIR/src/y" ]
+}
+
+@test "a relative bind source is taken from the bundle" {
+	mkdir -p "$BUNDLE/shared"
+	echo from-bundle > "$BUNDLE/shared/f"
+	update_config '.mounts += [{"destination": "/shared", "type": "bind", "source": "shared", "options": ["bind"]}]'
+	run_in 'cat /shared/f'
+	[ "$output" = from-bundle ]
+}
+
+@test "tmpfs mounts take flags and data options" {
+	update_config '.mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["noexec", "nodev", "size=1m", "mode=1700"]}]'
+	run_in 'grep " /scratch " /proc/self/mountinfo; stat -c %a /scratch'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *" /scratch rw,nodev,noexec"*"size=1024k,mode=1700"* ]]
+	[ "${lines[1]}" = 1700 ]
+}
+
+@test "a symlink in the image cannot redirect a mount to the host" {
+	host=$BATS_TEST_TMPDIR/host-target
+	mkdir -p "$host"
+	ln -s "$host" "$BUNDLE/rootfs/escape"
+	update_config '.mounts += [{"destination": "/escape/inside", "type": "tmpfs", "source": "tmpfs"}]'
+	# The link dangles inside the rootfs: refused, not followed to the host.
+	run runo --log-format json run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$(echo "$output" | jq -r .msg)" == "mounts[7] (tmpfs on /escape/inside): "* ]]
+	[ ! -e "$host/inside" ]
+	assert_no_leftovers "$ID"
+	# With the target present inside the rootfs, the mount lands there.
+	mkdir -p "$BUNDLE/rootfs$host"
+	run_in "grep -c ' $host/inside ' /proc/self/mountinfo"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1 ]
+	[ -d "$BUNDLE/rootfs$host/inside" ]
+	[ ! -e "$host/inside" ]
+}
+
+@test "maskedPaths hide files and directories, readonlyPaths are read-only" {
+	run_in 'cat /proc/keys | wc -c; ls /sys/firmware | wc -l; echo x > /proc/sys/kernel/domainname 2>&1; grep -c " /proc/sys ro," /proc/self/mountinfo'
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 0 ]
+	[[ "${lines[2]}" == *"Read-only file system"* ]]
+	[ "${lines[3]}" = 1 ]
+}
+
+@test "the container cannot see or reach the host's root" {
+	run_in 'ls /; cat /proc/self/mountinfo | wc -l'
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"work"* ]]
+	! grep -q "$BUNDLE" <<< "$(runo run --bundle "$BUNDLE" "$ID-2" 2>&1)"
+}
+
+@test "--no-pivot uses MS_MOVE and chroot" {
+	run_in 'ls /bin/busybox && grep -c " / " /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	set_args sh -c 'ls /bin/busybox && cat /proc/self/mountinfo'
+	run runo run --no-pivot --bundle "$BUNDLE" "$ID-np"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = /bin/busybox ]
+}
+
+@test "rootfsPropagation shared makes / a shared mount" {
+	update_config '.linux.rootfsPropagation = "shared"'
+	run_in 'grep -E "^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / " /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"shared:"* ]]
+	update_config '.linux.rootfsPropagation = "private"'
+	run_in 'grep -E "^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / " /proc/self/mountinfo'
+	[[ "$output" != *"shared:"* ]]
+	[[ "$output" != *"master:"* ]]
+}
+
+@test "no mount of the container shows up on the host" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	! grep -q "$BUNDLE/rootfs" /proc/self/mountinfo
+}
