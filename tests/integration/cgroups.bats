@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# A cgroup per container in every hierarchy, v1 and the cgroup2 mount.
+
+load helpers
+
+@test "init is in the container's cgroup in every hierarchy before start" {
+	runo create --bundle "$BUNDLE" "$ID"
+	pid=$(pid_of "$ID")
+	n=0
+	while IFS=: read -r _ ctrl path; do
+		[ "$ctrl" = "" ] && ctrl=unified
+		[[ "$path" == */"$ID" ]] || { echo "$ctrl: $path"; return 1; }
+		n=$((n + 1))
+	done < /proc/$pid/cgroup
+	[ "$n" -ge 1 ]
+	for dir in $(cgroup_dirs "$ID"); do
+		grep -qx "$pid" "$dir/cgroup.procs"
+	done
+	runo delete "$ID"
+	assert_no_leftovers "$ID" "$pid"
+}
+
+@test "the default cgroup is below runo's own, as runc places it" {
+	runo create --bundle "$BUNDLE" "$ID"
+	pid=$(pid_of "$ID")
+	own=$(grep ':memory:' /proc/self/cgroup | cut -d: -f3)
+	grep -qx "[0-9]*:memory:${own%/}/$ID" /proc/$pid/cgroup
+}
+
+@test "an absolute cgroupsPath is taken from the hierarchy root and removed on delete" {
+	update_config --arg p "/runo-test-$$/$ID" '.linux.cgroupsPath = $p'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	pid=$(pid_of "$ID")
+	grep -qx "$pid" /sys/fs/cgroup/pids/runo-test-$$/$ID/cgroup.procs
+	grep -qx "$pid" /sys/fs/cgroup/unified/runo-test-$$/$ID/cgroup.procs
+	runo delete --force "$ID"
+	# Parents runo made are removed too.
+	[ ! -e /sys/fs/cgroup/pids/runo-test-$$ ]
+	[ ! -e /sys/fs/cgroup/unified/runo-test-$$ ]
+}
+
+@test "a relative cgroupsPath is placed below runo's own cgroup" {
+	update_config --arg p "runo-rel-$$/$ID" '.linux.cgroupsPath = $p'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	pid=$(pid_of "$ID")
+	grep -qx "$pid" /sys/fs/cgroup/pids/runo-rel-$$/$ID/cgroup.procs
+	runo delete --force "$ID"
+	[ ! -e /sys/fs/cgroup/pids/runo-rel-$$ ]
+}
+
+@test "a cgroup that existed before is used and left in place" {
+	mkdir -p /sys/fs/cgroup/pids/runo-pre-$$
+	update_config --arg p "/runo-pre-$$" '.linux.cgroupsPath = $p'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	grep -qx "$(pid_of "$ID")" /sys/fs/cgroup/pids/runo-pre-$$/cgroup.procs
+	runo delete --force "$ID"
+	[ -d /sys/fs/cgroup/pids/runo-pre-$$ ]
+	rmdir /sys/fs/cgroup/pids/runo-pre-$$
+}
+
+@test "the container sees only its own cgroups, read-only" {
+	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+	set_args sh -c 'head -1 /sys/fs/cgroup/pids/cgroup.procs; mkdir /sys/fs/cgroup/pids/x 2>&1; ls /sys/fs/cgroup'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1 ]
+	[[ "${lines[1]}" == *"Read-only file system"* ]]
+	[[ "$output" == *"freezer"* ]]
+	[[ "$output" == *"systemd"* ]]
+}
+
+@test "with a cgroup namespace the container's cgroup is its root" {
+	run_in 'cat /proc/self/cgroup'
+	[ "$status" -eq 0 ]
+	while IFS=: read -r _ _ path; do
+		[ "$path" = / ] || { echo "$path"; return 1; }
+	done <<< "$output"
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# Global flags, flag syntax and logging, as runc's callers use them.
+
+load helpers
+
+@test "--version prints runo, commit and spec lines" {
+	run runo --version
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^runo\ version\ [0-9] ]]
+	[[ "${lines[1]}" =~ ^commit:\  ]]
+	[ "${lines[2]}" = "spec: 1.3.0" ]
+}
+
+@test "flags parse as runc's: --flag=value, single dash, global flags first" {
+	set_args true
+	"$RUNO_BIN" -root="$ROOT" run -no-subreaper -bundle="$BUNDLE" "$ID"
+	"$RUNO_BIN" --root "$ROOT" --debug run --keep -b "$BUNDLE" "$ID"
+	[ "$(status_of "$ID")" = stopped ]
+	runo delete "$ID"
+}
+
+@test "--root puts state where asked" {
+	runo create --bundle "$BUNDLE" "$ID"
+	[ -f "$ROOT/$ID/state.json" ]
+	[ -p "$ROOT/$ID/exec.fifo" ]
+	[ "$(stat -c %a "$ROOT/$ID")" = 700 ]
+}
+
+@test "--log with --log-format json writes one error line that stands alone" {
+	run runo --log "$BATS_TEST_TMPDIR/log" --log-format json start nothing-here
+	[ "$status" -ne 0 ]
+	[ "$output" = "container does not exist" ]
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/log")" -eq 1 ]
+	[ "$(jq -r .level "$BATS_TEST_TMPDIR/log")" = error ]
+	[ "$(jq -r .msg "$BATS_TEST_TMPDIR/log")" = "container does not exist" ]
+	jq -r .time "$BATS_TEST_TMPDIR/log" | grep -Eq '^[0-9]{4}-'
+}
+
+@test "--debug logs debug lines" {
+	runo --debug --log "$BATS_TEST_TMPDIR/log" --log-format json create --bundle "$BUNDLE" "$ID"
+	jq -r .level "$BATS_TEST_TMPDIR/log" | grep -qx debug
+}
+
+@test "an unknown --log-format is refused" {
+	run runo --log-format xml list
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--log-format"* ]]
+}
+
+@test "--systemd-cgroup is accepted and says the driver is not supported yet" {
+	run runo --systemd-cgroup --log-format json create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$(echo "$output" | jq -r .msg)" == *"systemd cgroup driver is not supported yet"* ]]
+	assert_no_leftovers "$ID"
+}
+
+@test "spec writes a config.json runo runs, and will not overwrite one" {
+	run runo spec --bundle "$BUNDLE"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"exists"* ]]
+	rm "$BUNDLE/config.json"
+	runo spec --bundle "$BUNDLE"
+	[ "$(jq -r .ociVersion "$BUNDLE/config.json")" = 1.3.0 ]
+	set_args true
+	runo run --bundle "$BUNDLE" "$ID"
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# process.args, env, cwd, user and rlimits, checked from inside.
+
+load helpers
+
+@test "args and env reach the process, with HOME from /etc/passwd" {
+	update_config '.process.env = ["PATH=/bin", "FOO=bar baz"]'
+	set_args sh -c 'echo "$0|$1|$FOO|$HOME|$PATH"' first second
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "first|second|bar baz|/root|/bin" ]
+}
+
+@test "process.cwd is the working directory, created when missing" {
+	update_config '.process.cwd = "/var/lib/work"'
+	run_in 'pwd'
+	[ "$status" -eq 0 ]
+	[ "$output" = /var/lib/work ]
+}
+
+@test "process.user sets uid, gid, additional gids and umask" {
+	update_config '.root.readonly = false'
+	update_config '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [5, 65534], "umask": 63}'
+	run_in 'grep -E "^(Uid|Gid|Groups):" /proc/self/status; umask; echo $HOME; touch /tmp/f; stat -c %a /tmp/f'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^Uid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000$ ]]
+	[[ "${lines[1]}" =~ ^Gid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000$ ]]
+	[[ "${lines[2]}" =~ ^Groups:[[:space:]]+5[[:space:]]65534 ]]
+	[ "${lines[3]}" = 0077 ]
+	[ "${lines[4]}" = /home/user ]
+	[ "${lines[5]}" = 600 ]
+}
+
+@test "a non-root user gets no capabilities" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	run_in 'grep -E "^Cap(Eff|Prm)" /proc/self/status'
+	[ "${lines[0]}" = "CapPrm:	0000000000000000" ]
+	[ "${lines[1]}" = "CapEff:	0000000000000000" ]
+}
+
+@test "process.rlimits are applied" {
+	update_config '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 777}, {"type": "RLIMIT_NPROC", "soft": 300, "hard": 400}]'
+	run_in 'ulimit -n; ulimit -Hn; grep "Max processes" /proc/self/limits'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 512 ]
+	[ "${lines[1]}" = 777 ]
+	[[ "${lines[2]}" =~ Max\ processes\ +300\ +400 ]]
+}
+
+@test "an rlimit above the hard limit fails at create, naming it" {
+	update_config '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 4000000}]'
+	run runo --log-format json create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$(echo "$output" | jq -r .msg)" == "process.rlimits RLIMIT_NOFILE (soft 100, hard 4000000): operation not permitted" ]]
+	assert_no_leftovers "$ID"
+}
+
+@test "noNewPrivileges sets no_new_privs" {
+	run_in 'grep NoNewPrivs /proc/self/status'
+	[ "$output" = "NoNewPrivs:	1" ]
+	update_config '.process.noNewPrivileges = false'
+	run_in 'grep NoNewPrivs /proc/self/status'
+	[ "$output" = "NoNewPrivs:	0" ]
+}
+
+@test "only stdio and preserved fds reach the process" {
+	set_args sh -c 'ls /proc/self/fd'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	# 0, 1, 2 and the fd ls opened for the directory.
+	[ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 " ]
+	exec 5> "$BATS_TEST_TMPDIR/preserved"
+	set_args sh -c 'echo through-fd-4 >&4; ls /proc/self/fd'
+	run runo run --preserve-fds 2 --bundle "$BUNDLE" "$ID" 3</dev/null 4>&5
+	exec 5>&-
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 4 5 " ]
+	[ "$(cat "$BATS_TEST_TMPDIR/preserved")" = through-fd-4 ]
+}
+
+@test "a new session keyring is joined unless --no-new-keyring" {
+	update_config '.linux.maskedPaths -= ["/proc/keys"]'
+	run_in 'cat /proc/keys'
+	[[ "$output" == *"_ses.$ID"* ]]
+	run runo run --no-new-keyring --bundle "$BUNDLE" "$ID"
+	[[ "$output" != *"_ses.$ID"* ]]
+}
