@@ -1,0 +1,119 @@
+package cgroups
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestV1Key(t *testing.T) {
+	cases := map[string]string{
+		"rw,cpu":                      "cpu",
+		"rw,cpu,cpuacct":              "cpu,cpuacct",
+		"rw,name=systemd":             "name=systemd",
+		"rw,xattr,name=systemd":       "name=systemd",
+		"ro,clone_children,cpuset":    "cpuset",
+		"rw,release_agent=/x,freezer": "freezer",
+	}
+	for in, want := range cases {
+		if got := v1Key(in); got != want {
+			t.Errorf("v1Key(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMode(t *testing.T) {
+	v1 := Hierarchy{Key: "cpu", Mountpoint: "/sys/fs/cgroup/cpu", Root: "/"}
+	v2 := Hierarchy{Key: Unified, Mountpoint: "/sys/fs/cgroup/unified", Root: "/"}
+	for want, l := range map[string]*Layout{
+		"v1": {[]Hierarchy{v1}}, "v2": {[]Hierarchy{v2}}, "hybrid": {[]Hierarchy{v1, v2}},
+	} {
+		if got := l.Mode(); got != want {
+			t.Errorf("Mode() = %s, want %s", got, want)
+		}
+	}
+}
+
+func TestAbsolutePaths(t *testing.T) {
+	l := &Layout{Hierarchies: []Hierarchy{
+		{Key: "pids", Mountpoint: "/sys/fs/cgroup/pids", Root: "/"},
+		{Key: Unified, Mountpoint: "/sys/fs/cgroup/unified", Root: "/"},
+		// A mount that shows only part of the hierarchy, as inside a container.
+		{Key: "memory", Mountpoint: "/sys/fs/cgroup/memory", Root: "/pod"},
+	}}
+	got, err := l.Paths("/pod/c1", "ignored")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"pids": "/sys/fs/cgroup/pids/pod/c1", Unified: "/sys/fs/cgroup/unified/pod/c1", "memory": "/sys/fs/cgroup/memory/c1",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Paths = %v, want %v", got, want)
+	}
+	if _, err := l.Paths("/other/c1", "x"); err == nil || !strings.Contains(err.Error(), "outside the memory hierarchy") {
+		t.Errorf("a path outside a mount's root: %v", err)
+	}
+	if _, err := l.Paths("/", "x"); err == nil {
+		t.Error("the root cgroup was accepted")
+	}
+}
+
+func TestCreateMissingAndDestroy(t *testing.T) {
+	base := t.TempDir()
+	paths := map[string]string{"a": filepath.Join(base, "x/y/c"), "b": filepath.Join(base, "c")}
+	dirs := Missing(paths)
+	want := []string{filepath.Join(base, "c"), filepath.Join(base, "x"), filepath.Join(base, "x/y"), filepath.Join(base, "x/y/c")}
+	if !reflect.DeepEqual(dirs, want) {
+		t.Fatalf("Missing = %v, want %v", dirs, want)
+	}
+	if err := Create(dirs); err != nil {
+		t.Fatal(err)
+	}
+	if err := Destroy(dirs); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(base); len(entries) != 0 {
+		t.Errorf("left %v", entries)
+	}
+	// Destroying what is already gone is not an error.
+	if err := Destroy(dirs); err != nil {
+		t.Errorf("second Destroy: %v", err)
+	}
+}
+
+func TestPidsAndFrozen(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte("12\n34\n"), 0o644)
+	pids, err := Pids(map[string]string{"pids": dir})
+	if err != nil || !reflect.DeepEqual(pids, []int{12, 34}) {
+		t.Errorf("Pids = %v, %v", pids, err)
+	}
+	os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN\n"), 0o644)
+	if !Frozen(map[string]string{"freezer": dir}) {
+		t.Error("v1 FROZEN not seen")
+	}
+	os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("1\n"), 0o644)
+	if !Frozen(map[string]string{Unified: dir}) {
+		t.Error("v2 cgroup.freeze 1 not seen")
+	}
+	if Frozen(map[string]string{Unified: dir, "pids": dir}) {
+		t.Error("a hybrid host's unified freeze file decided the state")
+	}
+}
+
+func TestDetectLayoutOnThisHost(t *testing.T) {
+	l, err := DetectLayout()
+	if err != nil {
+		t.Skip(err)
+	}
+	seen := map[string]bool{}
+	for _, h := range l.Hierarchies {
+		if seen[h.Key] || h.Key == "" {
+			t.Errorf("hierarchy key %q repeated or empty", h.Key)
+		}
+		seen[h.Key] = true
+	}
+}
