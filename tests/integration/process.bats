@@ -82,6 +82,7 @@ load helpers
 	update_config '.linux.maskedPaths -= ["/proc/keys"]'
 	run_in 'cat /proc/keys'
 	[[ "$output" == *"_ses.$ID"* ]]
-	run runo run --no-new-keyring --bundle "$BUNDLE" "$ID"
-	[[ "$output" != *"_ses.$ID"* ]]
+	run runo run --no-new-keyring --bundle "$BUNDLE" "$ID-nk"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"_ses.$ID-nk"* ]]
 }
