@@ -3,10 +3,20 @@ package main
 
 import (
 	"os"
+	"runtime"
 
 	"github.com/runo-runtime/runo/commands"
 	"github.com/runo-runtime/runo/libcontainer"
 )
+
+// `runo init` makes the container's cgroup namespace with unshare, which acts
+// on one thread: the main goroutine stays on the main thread, the one that
+// later executes the container's process.
+func init() {
+	if len(os.Args) == 2 && os.Args[1] == "init" {
+		runtime.LockOSThread()
+	}
+}
 
 func main() {
 	// `runo init` runs inside every new container: keep its start cheap by

@@ -41,7 +41,8 @@ type Layout struct {
 }
 
 // DetectLayout reads the hierarchies mounted in this mount namespace. Only
-// the first mount of each hierarchy counts.
+// the first visible mount of each hierarchy counts: mountinfo also lists
+// mounts that another mount has since covered.
 func DetectLayout() (*Layout, error) {
 	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
@@ -54,7 +55,7 @@ func DetectLayout() (*Layout, error) {
 		if m.FSType == "cgroup" {
 			key = v1Key(m.VFSOptions)
 		}
-		if key == "" || seen[key] {
+		if key == "" || seen[key] || !visible(m) {
 			continue
 		}
 		seen[key] = true
@@ -64,6 +65,12 @@ func DetectLayout() (*Layout, error) {
 		return nil, errors.New("no cgroup hierarchy is mounted")
 	}
 	return l, nil
+}
+
+// visible reports whether m is what its mountpoint shows.
+func visible(m *mountinfo.Info) bool {
+	var st unix.Stat_t
+	return unix.Stat(m.Mountpoint, &st) == nil && st.Dev == unix.Mkdev(uint32(m.Major), uint32(m.Minor))
 }
 
 // v1Key picks the controllers out of a v1 mount's super options.

@@ -100,24 +100,37 @@ func (c *Container) create(spec *specs.Spec, o CreateOpts) error {
 	}
 	conn, child := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
 	defer conn.Close()
-	pid, err := startInit(spec, o, child, st.CgroupPaths)
+	pid, err := startInit(spec, o, child)
 	child.Close()
 	if err != nil {
 		return err
 	}
+	// Placing init in its cgroups costs the kernel an RCU grace period
+	// (~10ms) on the first migration; it runs while init builds the rootfs.
+	placed := make(chan error, 1)
+	go func() { placed <- cgroups.Add(st.CgroupPaths, pid) }()
 	st.Pid = pid
 	if _, st.PidStartTime, err = procStat(pid); err != nil {
+		<-placed
 		return fmt.Errorf("reading start time of init %d: %w", pid, err)
 	}
 	if err := c.h.save(st); err != nil {
+		<-placed
 		return err
 	}
 	b := bootstrap{
 		ID: o.ID, Spec: spec, Bundle: st.Bundle, Rootfs: st.Rootfs, Fifo: fifo, NoPivot: o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths,
+		NewCgroupNS: newNamespace(spec, specs.CgroupNamespace),
 	}
-	if err := json.NewEncoder(conn).Encode(&b); err != nil {
-		return fmt.Errorf("sending bootstrap to init: %w", err)
+	enc := json.NewEncoder(conn)
+	sendErr := enc.Encode(&b)
+	if err := <-placed; err != nil {
+		return err
+	}
+	if sendErr == nil {
+		// A failed send is followed by reading init's reason below.
+		enc.Encode(initMsg{Type: "placed"})
 	}
 	var msg initMsg
 	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
@@ -141,8 +154,9 @@ func (c *Container) create(spec *specs.Spec, o CreateOpts) error {
 	return nil
 }
 
-// startInit starts `runo init` in the container's namespaces and cgroups.
-func startInit(spec *specs.Spec, o CreateOpts, child *os.File, paths map[string]string) (int, error) {
+// startInit starts `runo init` in the container's namespaces, except a new
+// cgroup namespace, which init makes once it is in its cgroups.
+func startInit(spec *specs.Spec, o CreateOpts, child *os.File) (int, error) {
 	// The kernel's view of our own binary; CVE-2019-5736 hardening of it
 	// belongs here.
 	exe, err := os.Open("/proc/self/exe")
@@ -151,12 +165,14 @@ func startInit(spec *specs.Spec, o CreateOpts, child *os.File, paths map[string]
 	}
 	defer exe.Close()
 	cfg := &nsenter.Config{
-		Exe:    exe,
-		Args:   []string{"runo", "init"},
-		Env:    []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))},
-		Placed: func(pid int) error { return cgroups.Add(paths, pid) },
+		Exe:  exe,
+		Args: []string{"runo", "init"},
+		Env:  []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))},
 	}
 	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.CgroupNamespace && ns.Path == "" {
+			continue
+		}
 		cfg.Namespaces = append(cfg.Namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
 	}
 	for _, clock := range []string{"monotonic", "boottime"} {

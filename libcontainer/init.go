@@ -31,9 +31,11 @@ type bootstrap struct {
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	PreserveFds  int               `json:"preserve_fds,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
+	NewCgroupNS  bool              `json:"new_cgroup_ns,omitempty"`
 }
 
-// initMsg is what init answers: ready, or the error that stopped it.
+// initMsg is a message on the sync socket: the runtime says "placed" once
+// init is in its cgroups; init answers "ready", or "error" with the reason.
 type initMsg struct {
 	Type  string `json:"type"`
 	Error string `json:"error,omitempty"`
@@ -49,12 +51,13 @@ func Init() int {
 		return 1
 	}
 	conn := os.NewFile(uintptr(fd), "sync")
+	dec := json.NewDecoder(conn)
 	var b bootstrap
-	if err := json.NewDecoder(conn).Decode(&b); err != nil {
+	if err := dec.Decode(&b); err != nil {
 		// The runtime went away before sending anything: nothing to do.
 		return 1
 	}
-	p, err := setup(&b)
+	p, err := setup(&b, func() error { return enterCgroupNamespace(dec, b.NewCgroupNS) })
 	if err != nil {
 		json.NewEncoder(conn).Encode(initMsg{Type: "error", Error: err.Error()})
 		return 1
@@ -68,6 +71,23 @@ func Init() int {
 	return 1
 }
 
+// enterCgroupNamespace waits until the runtime has placed init in its
+// cgroups, then makes the new cgroup namespace, rooted there. Namespaces
+// belong to threads: this one is locked to the thread that will exec.
+func enterCgroupNamespace(dec *json.Decoder, create bool) error {
+	var msg initMsg
+	if err := dec.Decode(&msg); err != nil || msg.Type != "placed" {
+		return fmt.Errorf("waiting to be placed in cgroups: %v", err)
+	}
+	if !create {
+		return nil
+	}
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return fmt.Errorf("creating cgroup namespace: %w", err)
+	}
+	return nil
+}
+
 // userProcess is the process init executes at start.
 type userProcess struct {
 	path        string
@@ -77,8 +97,9 @@ type userProcess struct {
 }
 
 // setup does everything that can fail before the container is created, so
-// that create reports it.
-func setup(b *bootstrap) (*userProcess, error) {
+// that create reports it. placed waits for the runtime to have put init in
+// its cgroups; it runs while init still has the privileges to act on that.
+func setup(b *bootstrap, placed func() error) (*userProcess, error) {
 	spec := b.Spec
 	unix.Umask(0)
 	if !b.NoNewKeyring {
@@ -104,6 +125,9 @@ func setup(b *bootstrap) (*userProcess, error) {
 		}
 	}
 	if err := setupSystem(spec); err != nil {
+		return nil, err
+	}
+	if err := placed(); err != nil {
 		return nil, err
 	}
 	p := spec.Process

@@ -243,18 +243,20 @@ func setPropagation(target string, props []uintptr) error {
 	return nil
 }
 
-// mountCgroup mounts cgroupfs. On cgroup v2 alone that is the cgroup2
-// filesystem. With v1 hierarchies it is a tmpfs holding, for each hierarchy,
-// a bind of the container's own cgroup, so the container sees only itself.
+// mountCgroup shows the container its own cgroups: a bind of its cgroup2
+// directory on a v2 host; otherwise a tmpfs holding a bind of its cgroup in
+// each v1 hierarchy. Binds show the same whether or not the container has a
+// cgroup namespace, which init makes later.
 func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
+	bindOpts := parsedMount{flags: opts.flags | unix.MS_BIND}
+	if p, ok := r.cgroupPaths[cgroups.Unified]; ok && len(r.cgroupPaths) == 1 {
+		return r.bind(specs.Mount{Destination: m.Destination, Source: p}, bindOpts)
+	}
 	target, err := r.mkdirAllHandle(m.Destination)
 	if err != nil {
 		return err
 	}
 	defer target.Close()
-	if _, ok := r.cgroupPaths[cgroups.Unified]; ok && len(r.cgroupPaths) == 1 {
-		return unix.Mount("cgroup2", fdPath(target), "cgroup2", opts.flags, "")
-	}
 	if err := unix.Mount("tmpfs", fdPath(target), "tmpfs", opts.flags&^unix.MS_RDONLY, "mode=755"); err != nil {
 		return err
 	}
@@ -267,9 +269,7 @@ func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
 	sort.Strings(keys)
 	for _, key := range keys {
 		dest := filepath.Join(m.Destination, strings.TrimPrefix(key, "name="))
-		sub := specs.Mount{Destination: dest, Source: r.cgroupPaths[key], Type: "bind"}
-		subOpts := parsedMount{flags: opts.flags | unix.MS_BIND}
-		if err := r.bind(sub, subOpts); err != nil {
+		if err := r.bind(specs.Mount{Destination: dest, Source: r.cgroupPaths[key]}, bindOpts); err != nil {
 			return fmt.Errorf("binding cgroup %s: %w", key, err)
 		}
 	}

@@ -170,8 +170,10 @@ func (h *handle) load() (*State, error) {
 	return &st, nil
 }
 
-// save replaces state.json atomically: a reader, or a crash, sees the old
-// file or the new one, never part of either.
+// save replaces state.json atomically: a reader, or a runtime killed at
+// any point, sees the old file or the new one, never part of either. There
+// is no fsync: the rename is what makes it atomic, and --root lives on a
+// tmpfs (/run) that a power loss clears anyway.
 func (h *handle) save(st *State) error {
 	data, err := json.Marshal(st)
 	if err != nil {
@@ -188,9 +190,6 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Chmod(mode)
-	}
-	if err == nil {
-		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

@@ -25,6 +25,7 @@ type childArgs struct {
 	joinFds      []uintptr
 	joinTypes    []uintptr
 	newUser      bool
+	wait         bool
 	unshareFlags uintptr
 	timensPath   *byte
 	timensData   []byte
@@ -76,10 +77,12 @@ func child(a *childArgs) {
 		}
 	}
 
-	report(a, kindWaiting, 0, 0, 0)
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, a.ackR, uintptr(unsafe.Pointer(&a.ackBuf[0])), 1)
-	if e != 0 || n != 1 {
-		fail(a, stepWait, 0, e)
+	if a.wait {
+		report(a, kindWaiting, 0, 0, 0)
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, a.ackR, uintptr(unsafe.Pointer(&a.ackBuf[0])), 1)
+		if e != 0 || n != 1 {
+			fail(a, stepWait, 0, e)
+		}
 	}
 
 	if a.unshareFlags != 0 {
@@ -107,7 +110,7 @@ func child(a *childArgs) {
 			fail(a, stepKeepFd, uintptr(i), e)
 		}
 	}
-	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exeFd, uintptr(unsafe.Pointer(a.empty)),
+	_, _, e := syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exeFd, uintptr(unsafe.Pointer(a.empty)),
 		uintptr(unsafe.Pointer(a.argv)), uintptr(unsafe.Pointer(a.envv)), unix.AT_EMPTY_PATH, 0)
 	fail(a, stepExec, 0, e)
 }

@@ -28,9 +28,9 @@
 //     others are entered with its credentials;
 //  2. create a new user namespace if asked, on its own, so that the parent can
 //     write its id maps;
-//  3. tell the parent it is waiting and block until the parent acknowledges;
-//     the parent places it in its cgroups (and, later, writes id maps) so
-//     that a new cgroup namespace is rooted at the container's cgroup;
+//  3. if the caller asked for it, tell the parent it is waiting and block
+//     until the parent acknowledges, so that the parent can act on the pid
+//     before the other namespaces exist (write id maps, place it in cgroups);
 //  4. create the other new namespaces and write time namespace offsets;
 //  5. fork once more when a PID or time namespace must take effect (both apply
 //     only to children), with CLONE_PARENT so the caller stays the parent;

@@ -32,8 +32,8 @@ type Config struct {
 	Env  []string
 	// KeepFds are inherited by the new process in addition to stdio.
 	KeepFds []int
-	// Placed runs while the child waits, before any namespace other than a
-	// user namespace is created: the caller puts the pid into cgroups here.
+	// Placed, if set, runs while the child waits, before any namespace other
+	// than a user namespace is created (id maps are written then).
 	Placed func(pid int) error
 }
 
@@ -126,7 +126,7 @@ func prepare(c *Config) (*childArgs, []joinedNS, error) {
 	if c.Exe == nil || len(c.Args) == 0 {
 		return nil, nil, errors.New("nsenter: no binary or arguments to execute")
 	}
-	a := &childArgs{exeFd: c.Exe.Fd()}
+	a := &childArgs{exeFd: c.Exe.Fd(), wait: c.Placed != nil}
 	var joined []joinedNS
 	fail := func(err error) (*childArgs, []joinedNS, error) {
 		for _, ns := range joined {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# make bench: times runo beside runc and crun on one busybox bundle, in one
+# run, alternating the three each round, and prints medians and ratios.
+#
+# crun 1.8 refuses this host's hybrid cgroup layout, so the whole benchmark
+# runs in a private mount namespace where a tmpfs hides /sys/fs/cgroup/unified
+# (the host's mounts are untouched); all three runtimes see the same v1 layout.
+# The bundle says ociVersion 1.0.2, the newest crun 1.8 accepts.
+set -euo pipefail
+ROUNDS=${ROUNDS:-30}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "${RUNO_BENCH_INNER:-}" != 1 ]; then
+	exec env RUNO_BENCH_INNER=1 unshare --mount --propagation private "$0" "$@"
+fi
+if mountpoint -q /sys/fs/cgroup/unified; then
+	mount -t tmpfs -o size=1k runo-bench /sys/fs/cgroup/unified
+fi
+
+work=$(mktemp -d /tmp/runo-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+bundle=$work/bundle
+mkdir -p "$bundle"
+cp -a "$REPO/build/rootfs" "$bundle/rootfs"
+"$REPO/runo" spec --bundle "$bundle"
+jq '.process.args = ["/bin/true"] | .ociVersion = "1.0.2"' "$bundle/config.json" > "$work/c" && mv "$work/c" "$bundle/config.json"
+
+declare -A CMD=(
+	[runo]="$REPO/runo --root $work/runo"
+	[runc]="runc --root $work/runc"
+	[crun]="crun --cgroup-manager=disabled --root $work/crun"
+)
+RUNTIMES=(runo runc crun)
+
+now() { date +%s%N; }
+
+# time_ms prints how long its command took, in milliseconds (three decimals).
+time_ms() {
+	local start end
+	start=$(now)
+	"$@" > /dev/null
+	end=$(now)
+	echo "$(( (end - start) / 1000 ))" | awk '{ printf "%.3f\n", $1 / 1000 }'
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+cd "$bundle"
+for rt in "${RUNTIMES[@]}"; do
+	# One warm-up each, which also checks that every runtime works here.
+	${CMD[$rt]} run "warm-$rt" > /dev/null || { echo "$rt cannot run the bundle" >&2; exit 1; }
+done
+
+for i in $(seq "$ROUNDS"); do
+	for rt in "${RUNTIMES[@]}"; do
+		time_ms ${CMD[$rt]} run "run-$rt-$i" >> "$work/$rt.run"
+		cycle() {
+			${CMD[$rt]} create "cyc-$rt-$i" && ${CMD[$rt]} start "cyc-$rt-$i" && ${CMD[$rt]} delete --force "cyc-$rt-$i"
+		}
+		time_ms cycle >> "$work/$rt.cycle"
+		/usr/bin/time -f %M -o "$work/rss.tmp" ${CMD[$rt]} run "rss-$rt-$i" > /dev/null
+		cat "$work/rss.tmp" >> "$work/$rt.rss"
+	done
+done
+
+printf "%d rounds, kernel %s, %s\n\n" "$ROUNDS" "$(uname -r)" "$("$REPO/runo" --version | head -1)"
+printf "%-28s %10s %10s %10s %10s %10s\n" "median" runo runc crun runo/runc runo/crun
+for m in run cycle rss; do
+	case $m in
+	run) label="run /bin/true (ms)" ;;
+	cycle) label="create+start+delete (ms)" ;;
+	rss) label="peak RSS of run (KiB)" ;;
+	esac
+	declare -A med=()
+	for rt in "${RUNTIMES[@]}"; do
+		med[$rt]=$(median < "$work/$rt.$m")
+	done
+	printf "%-28s %10s %10s %10s %10.2f %10.2f\n" "$label" "${med[runo]}" "${med[runc]}" "${med[crun]}" \
+		"$(awk -v a="${med[runo]}" -v b="${med[runc]}" 'BEGIN { print a / b }')" \
+		"$(awk -v a="${med[runo]}" -v b="${med[crun]}" 'BEGIN { print a / b }')"
+done
