@@ -9,8 +9,8 @@ import (
 	"github.com/runo-runtime/runo/libcontainer"
 )
 
-// `runo init` makes the container's cgroup namespace with unshare, which acts
-// on one thread: the main goroutine stays on the main thread, the one that
+// Some of what `runo init` sets is per thread (the session keyring,
+// no_new_privs): the main goroutine stays on the main thread, the one that
 // later executes the container's process.
 func init() {
 	if len(os.Args) == 2 && os.Args[1] == "init" {

@@ -181,6 +181,15 @@ func Missing(paths map[string]string) []string {
 	return dirs
 }
 
+func sortedKeys(m map[string]string) []string {
+	var k []string
+	for key := range m {
+		k = append(k, key)
+	}
+	sort.Strings(k)
+	return k
+}
+
 func sortedValues(m map[string]string) []string {
 	var v []string
 	for _, p := range m {
@@ -242,14 +251,43 @@ func WriteFile(dir, file, value string) error {
 	return nil
 }
 
-// Add moves pid into every path.
-func Add(paths map[string]string, pid int) error {
-	for _, p := range sortedValues(paths) {
-		if err := WriteFile(p, "cgroup.procs", strconv.Itoa(pid)); err != nil {
-			return fmt.Errorf("joining cgroup: %w", err)
+// Entry holds what a new process needs to start inside a container's
+// cgroups (see nsenter.Config): the "tasks" file of each v1 hierarchy, open
+// for writing, and the cgroup2 directory.
+type Entry struct {
+	Tasks   []*os.File
+	Unified *os.File
+}
+
+// OpenEntry opens the cgroups of paths for a new process to enter.
+func OpenEntry(paths map[string]string) (*Entry, error) {
+	e := &Entry{}
+	for _, key := range sortedKeys(paths) {
+		var err error
+		if key == Unified {
+			e.Unified, err = os.OpenFile(paths[key], unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		} else {
+			var f *os.File
+			if f, err = os.OpenFile(filepath.Join(paths[key], "tasks"), os.O_WRONLY, 0); err == nil {
+				e.Tasks = append(e.Tasks, f)
+			}
+		}
+		if err != nil {
+			e.Close()
+			return nil, fmt.Errorf("opening cgroup: %w", err)
 		}
 	}
-	return nil
+	return e, nil
+}
+
+// Close closes every file of e.
+func (e *Entry) Close() {
+	for _, f := range e.Tasks {
+		f.Close()
+	}
+	if e.Unified != nil {
+		e.Unified.Close()
+	}
 }
 
 // Pids lists the processes in a container's cgroup, read from one

@@ -14,22 +14,23 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// LoadSpec reads and validates bundle/config.json. Errors name the file and,
-// where there is one, the JSON path or the line and column.
-func LoadSpec(bundle string) (*specs.Spec, error) {
+// LoadSpec reads and validates bundle/config.json, and returns it both
+// decoded and as read. Errors name the file and, where there is one, the
+// JSON path or the line and column.
+func LoadSpec(bundle string) (*specs.Spec, []byte, error) {
 	path := filepath.Join(bundle, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading bundle config: %w", err)
+		return nil, nil, fmt.Errorf("reading bundle config: %w", err)
 	}
 	spec, err := ParseSpec(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := Validate(spec, bundle); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return spec, nil
+	return spec, data, nil
 }
 
 // ParseSpec decodes a config.json.

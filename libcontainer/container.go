@@ -46,7 +46,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, err := LoadSpec(bundle)
+	spec, config, err := LoadSpec(bundle)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
 	}}
-	if err := c.create(spec, o); err != nil {
+	if err := c.create(spec, config, o); err != nil {
 		if derr := c.destroy(); derr != nil {
 			err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
 		}
@@ -78,7 +78,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 
 // create does the steps of Create that need undoing on failure. The state
 // is saved before each thing that will need cleaning up is made.
-func (c *Container) create(spec *specs.Spec, o CreateOpts) error {
+func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error {
 	st := c.State
 	if err := c.h.save(st); err != nil {
 		return err
@@ -100,37 +100,29 @@ func (c *Container) create(spec *specs.Spec, o CreateOpts) error {
 	}
 	conn, child := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
 	defer conn.Close()
-	pid, err := startInit(spec, o, child)
+	entry, err := cgroups.OpenEntry(st.CgroupPaths)
+	if err != nil {
+		return err
+	}
+	pid, err := startInit(spec, o, child, entry)
+	entry.Close()
 	child.Close()
 	if err != nil {
 		return err
 	}
-	// Placing init in its cgroups costs the kernel an RCU grace period
-	// (~10ms) on the first migration; it runs while init builds the rootfs.
-	placed := make(chan error, 1)
-	go func() { placed <- cgroups.Add(st.CgroupPaths, pid) }()
+	// config.json goes as read, cheaper than encoding the spec again. A
+	// failed send is followed by reading init's reason below.
+	b := bootstrap{
+		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, Fifo: fifo, NoPivot: o.NoPivot,
+		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths,
+	}
+	json.NewEncoder(conn).Encode(&b)
 	st.Pid = pid
 	if _, st.PidStartTime, err = procStat(pid); err != nil {
-		<-placed
 		return fmt.Errorf("reading start time of init %d: %w", pid, err)
 	}
 	if err := c.h.save(st); err != nil {
-		<-placed
 		return err
-	}
-	b := bootstrap{
-		ID: o.ID, Spec: spec, Bundle: st.Bundle, Rootfs: st.Rootfs, Fifo: fifo, NoPivot: o.NoPivot,
-		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths,
-		NewCgroupNS: newNamespace(spec, specs.CgroupNamespace),
-	}
-	enc := json.NewEncoder(conn)
-	sendErr := enc.Encode(&b)
-	if err := <-placed; err != nil {
-		return err
-	}
-	if sendErr == nil {
-		// A failed send is followed by reading init's reason below.
-		enc.Encode(initMsg{Type: "placed"})
 	}
 	var msg initMsg
 	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
@@ -154,9 +146,8 @@ func (c *Container) create(spec *specs.Spec, o CreateOpts) error {
 	return nil
 }
 
-// startInit starts `runo init` in the container's namespaces, except a new
-// cgroup namespace, which init makes once it is in its cgroups.
-func startInit(spec *specs.Spec, o CreateOpts, child *os.File) (int, error) {
+// startInit starts `runo init` in the container's namespaces and cgroups.
+func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.Entry) (int, error) {
 	// The kernel's view of our own binary; CVE-2019-5736 hardening of it
 	// belongs here.
 	exe, err := os.Open("/proc/self/exe")
@@ -168,11 +159,12 @@ func startInit(spec *specs.Spec, o CreateOpts, child *os.File) (int, error) {
 		Exe:  exe,
 		Args: []string{"runo", "init"},
 		Env:  []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))},
+		// Placed before it makes its namespaces, so that a new cgroup
+		// namespace is rooted at the container's cgroups.
+		CgroupTasks: entry.Tasks,
+		Cgroup2:     entry.Unified,
 	}
 	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == specs.CgroupNamespace && ns.Path == "" {
-			continue
-		}
 		cfg.Namespaces = append(cfg.Namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
 	}
 	for _, clock := range []string{"monotonic", "boottime"} {

@@ -19,11 +19,10 @@ import (
 // the runtime.
 const syncFdEnv = "_RUNO_SYNC_FD"
 
-// bootstrap is what the runtime sends init once it is in its namespaces
-// and cgroups.
+// bootstrap is what the runtime tells init, through the sync socket.
 type bootstrap struct {
 	ID           string            `json:"id"`
-	Spec         *specs.Spec       `json:"spec"`
+	Config       json.RawMessage   `json:"config"`
 	Bundle       string            `json:"bundle"`
 	Rootfs       string            `json:"rootfs"`
 	Fifo         string            `json:"fifo"`
@@ -31,11 +30,10 @@ type bootstrap struct {
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	PreserveFds  int               `json:"preserve_fds,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
-	NewCgroupNS  bool              `json:"new_cgroup_ns,omitempty"`
 }
 
-// initMsg is a message on the sync socket: the runtime says "placed" once
-// init is in its cgroups; init answers "ready", or "error" with the reason.
+// initMsg is init's answer on the sync socket: "ready", or "error" with the
+// reason.
 type initMsg struct {
 	Type  string `json:"type"`
 	Error string `json:"error,omitempty"`
@@ -57,7 +55,11 @@ func Init() int {
 		// The runtime went away before sending anything: nothing to do.
 		return 1
 	}
-	p, err := setup(&b, func() error { return enterCgroupNamespace(dec, b.NewCgroupNS) })
+	spec, err := ParseSpec(b.Config)
+	var p *userProcess
+	if err == nil {
+		p, err = setup(&b, spec)
+	}
 	if err != nil {
 		json.NewEncoder(conn).Encode(initMsg{Type: "error", Error: err.Error()})
 		return 1
@@ -71,23 +73,6 @@ func Init() int {
 	return 1
 }
 
-// enterCgroupNamespace waits until the runtime has placed init in its
-// cgroups, then makes the new cgroup namespace, rooted there. Namespaces
-// belong to threads: this one is locked to the thread that will exec.
-func enterCgroupNamespace(dec *json.Decoder, create bool) error {
-	var msg initMsg
-	if err := dec.Decode(&msg); err != nil || msg.Type != "placed" {
-		return fmt.Errorf("waiting to be placed in cgroups: %v", err)
-	}
-	if !create {
-		return nil
-	}
-	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-		return fmt.Errorf("creating cgroup namespace: %w", err)
-	}
-	return nil
-}
-
 // userProcess is the process init executes at start.
 type userProcess struct {
 	path        string
@@ -97,10 +82,8 @@ type userProcess struct {
 }
 
 // setup does everything that can fail before the container is created, so
-// that create reports it. placed waits for the runtime to have put init in
-// its cgroups; it runs while init still has the privileges to act on that.
-func setup(b *bootstrap, placed func() error) (*userProcess, error) {
-	spec := b.Spec
+// that create reports it.
+func setup(b *bootstrap, spec *specs.Spec) (*userProcess, error) {
 	unix.Umask(0)
 	if !b.NoNewKeyring {
 		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + b.ID); err != nil && err != unix.ENOSYS {
@@ -113,7 +96,8 @@ func setup(b *bootstrap, placed func() error) (*userProcess, error) {
 		return nil, fmt.Errorf("opening exec fifo: %w", err)
 	}
 	if newNamespace(spec, "mount") {
-		r := &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths}
+		r := &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
+			cgroupNS: newNamespace(spec, specs.CgroupNamespace)}
 		if err := r.prepare(); err != nil {
 			return nil, err
 		}
@@ -125,9 +109,6 @@ func setup(b *bootstrap, placed func() error) (*userProcess, error) {
 		}
 	}
 	if err := setupSystem(spec); err != nil {
-		return nil, err
-	}
-	if err := placed(); err != nil {
 		return nil, err
 	}
 	p := spec.Process

@@ -27,8 +27,11 @@ type rootfs struct {
 	bundle string
 	spec   *specs.Spec
 	// cgroupPaths are the container's host cgroup directories, for a
-	// "cgroup" mount without a cgroup namespace.
+	// "cgroup" mount.
 	cgroupPaths map[string]string
+	// cgroupNS says the process is in a new cgroup namespace, rooted at the
+	// container's cgroups: a cgroup filesystem mounted there shows them.
+	cgroupNS bool
 }
 
 var defaultDevices = []specs.LinuxDevice{
@@ -243,14 +246,16 @@ func setPropagation(target string, props []uintptr) error {
 	return nil
 }
 
-// mountCgroup shows the container its own cgroups: a bind of its cgroup2
-// directory on a v2 host; otherwise a tmpfs holding a bind of its cgroup in
-// each v1 hierarchy. Binds show the same whether or not the container has a
-// cgroup namespace, which init makes later.
+// mountCgroup shows the container its own cgroups: on a v2 host the
+// cgroup2 directory; otherwise a tmpfs holding, for each v1 hierarchy, a
+// cgroup filesystem mounted in the cgroup namespace, or without one a bind
+// of the container's directory (both show the same).
 func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
-	bindOpts := parsedMount{flags: opts.flags | unix.MS_BIND}
 	if p, ok := r.cgroupPaths[cgroups.Unified]; ok && len(r.cgroupPaths) == 1 {
-		return r.bind(specs.Mount{Destination: m.Destination, Source: p}, bindOpts)
+		if r.cgroupNS {
+			return r.mount(specs.Mount{Destination: m.Destination, Type: "cgroup2", Source: "cgroup2", Options: m.Options})
+		}
+		return r.bind(specs.Mount{Destination: m.Destination, Source: p}, parsedMount{flags: opts.flags | unix.MS_BIND})
 	}
 	target, err := r.mkdirAllHandle(m.Destination)
 	if err != nil {
@@ -260,6 +265,11 @@ func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
 	if err := unix.Mount("tmpfs", fdPath(target), "tmpfs", opts.flags&^unix.MS_RDONLY, "mode=755"); err != nil {
 		return err
 	}
+	tmpfs, err := pathrs.OpenatInRoot(r.root, m.Destination)
+	if err != nil {
+		return err
+	}
+	defer tmpfs.Close()
 	keys := make([]string, 0, len(r.cgroupPaths))
 	for k := range r.cgroupPaths {
 		if k != cgroups.Unified {
@@ -268,17 +278,49 @@ func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
 	}
 	sort.Strings(keys)
 	for _, key := range keys {
-		dest := filepath.Join(m.Destination, strings.TrimPrefix(key, "name="))
-		if err := r.bind(specs.Mount{Destination: dest, Source: r.cgroupPaths[key]}, bindOpts); err != nil {
-			return fmt.Errorf("binding cgroup %s: %w", key, err)
+		if err := r.mountV1(tmpfs, key, opts.flags); err != nil {
+			return fmt.Errorf("mounting cgroup %s: %w", key, err)
 		}
 	}
 	if opts.flags&unix.MS_RDONLY == 0 {
 		return nil
 	}
-	return r.onMounted(m.Destination, func(path string) error {
-		return unix.Mount("", path, "", opts.flags|unix.MS_REMOUNT, "mode=755")
-	})
+	return unix.Mount("", fdPath(tmpfs), "", opts.flags|unix.MS_REMOUNT, "mode=755")
+}
+
+// mountV1 mounts the v1 hierarchy whose controllers are key in the new,
+// still private tmpfs: its plain names need no resolving inside the rootfs.
+// In a cgroup namespace that is a fresh cgroup mount, else a bind (and a
+// remount for the flags) of the container's cgroup.
+func (r *rootfs) mountV1(tmpfs *os.File, key string, flags uintptr) error {
+	name := strings.TrimPrefix(key, "name=")
+	if err := unix.Mkdirat(int(tmpfs.Fd()), name, 0o755); err != nil {
+		return err
+	}
+	open := func() (*os.File, error) {
+		fd, err := unix.Openat(int(tmpfs.Fd()), name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		return os.NewFile(uintptr(fd), name), nil
+	}
+	dir, err := open()
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	if r.cgroupNS {
+		return unix.Mount("cgroup", fdPath(dir), "cgroup", flags, key)
+	}
+	if err := unix.Mount(r.cgroupPaths[key], fdPath(dir), "", unix.MS_BIND, ""); err != nil {
+		return err
+	}
+	mounted, err := open()
+	if err != nil {
+		return err
+	}
+	defer mounted.Close()
+	return remountBind(fdPath(mounted), flags|unix.MS_BIND)
 }
 
 func (r *rootfs) mknod(d specs.LinuxDevice) error {

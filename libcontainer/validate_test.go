@@ -110,12 +110,12 @@ func TestParseSpecErrors(t *testing.T) {
 
 func TestLoadSpecNamesTheFile(t *testing.T) {
 	dir := bundle(t)
-	_, err := LoadSpec(dir)
+	_, _, err := LoadSpec(dir)
 	if err == nil || !strings.Contains(err.Error(), "config.json") {
 		t.Fatalf("missing config: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"root": {"path": "rootfs"}}`), 0o644)
-	_, err = LoadSpec(dir)
+	_, _, err = LoadSpec(dir)
 	if err == nil || err.Error() != filepath.Join(dir, "config.json")+": process: must be set" {
 		t.Fatalf("invalid config: %v", err)
 	}

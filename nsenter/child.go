@@ -22,6 +22,9 @@ func runtimeAfterForkInChild()
 // childArgs holds everything the child reads. The parent fills it in before
 // the fork; the child only writes rec, in its own copy of memory.
 type childArgs struct {
+	clone3       *cloneArgs
+	tasksFds     []uintptr
+	zero         [1]byte
 	joinFds      []uintptr
 	joinTypes    []uintptr
 	newUser      bool
@@ -40,12 +43,26 @@ type childArgs struct {
 	ackBuf       [1]byte
 }
 
+// cloneArgs is the kernel's struct clone_args (clone3(2)) up to its cgroup
+// field, the newest one used.
+type cloneArgs struct {
+	flags, pidfd, childTID, parentTID, exitSignal uint64
+	stack, stackSize, tls, setTID, setTIDSize     uint64
+	cgroup                                        uint64
+}
+
 // forkChild forks; in the parent it returns the child's pid, and the child
 // never returns from it.
 func forkChild(a *childArgs) (int, syscall.Errno) {
 	syscall.ForkLock.Lock()
 	runtimeBeforeFork()
-	pid, _, errno := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	var pid uintptr
+	var errno syscall.Errno
+	if a.clone3 != nil {
+		pid, _, errno = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
+	} else {
+		pid, _, errno = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	}
 	if errno != 0 || pid != 0 {
 		runtimeAfterFork()
 		syscall.ForkLock.Unlock()
@@ -66,6 +83,13 @@ func child(a *childArgs) {
 	// end of file if the parent dies while it waits.
 	syscall.RawSyscall(syscall.SYS_CLOSE, a.ackW, 0, 0)
 
+	// First, while still with the parent's credentials and cgroup namespace.
+	for i := 0; i < len(a.tasksFds); i++ {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, a.tasksFds[i], uintptr(unsafe.Pointer(&a.zero[0])), 1)
+		if e != 0 || n != 1 {
+			fail(a, stepCgroup, uintptr(i), e)
+		}
+	}
 	for i := 0; i < len(a.joinFds); i++ {
 		if _, _, e := syscall.RawSyscall(unix.SYS_SETNS, a.joinFds[i], a.joinTypes[i], 0); e != 0 {
 			fail(a, stepJoin, uintptr(i), e)

@@ -24,6 +24,12 @@
 //
 // # Steps in the child
 //
+// The child is born in the caller's cgroup v2 directory, if one is given
+// (clone3 with CLONE_INTO_CGROUP). Then:
+//
+//  0. move itself into the given cgroup v1 hierarchies by writing "0" to their
+//     "tasks" files: a lone thread moving itself is cheap, while moving a
+//     process by pid waits for an RCU grace period (~10ms) in the kernel;
 //  1. join the namespaces given by path, the user namespace first so that the
 //     others are entered with its credentials;
 //  2. create a new user namespace if asked, on its own, so that the parent can

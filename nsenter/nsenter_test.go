@@ -186,3 +186,65 @@ func TestExecFailureIsReported(t *testing.T) {
 		t.Errorf("a child was left behind: %v", err)
 	}
 }
+
+// testCgroup makes a cgroup for one test in the first hierarchy mounted at
+// one of dirs, or skips.
+func testCgroup(t *testing.T, dirs ...string) string {
+	t.Helper()
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "cgroup.procs")); err != nil {
+			continue
+		}
+		cg := filepath.Join(d, fmt.Sprintf("runo-nsenter-test-%d", os.Getpid()))
+		if err := os.Mkdir(cg, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Rmdir(cg) })
+		return cg
+	}
+	t.Skip("no such cgroup hierarchy mounted")
+	return ""
+}
+
+func TestChildStartsInItsCgroups(t *testing.T) {
+	needRoot(t)
+	v1 := testCgroup(t, "/sys/fs/cgroup/freezer")
+	v2 := testCgroup(t, "/sys/fs/cgroup/unified", "/sys/fs/cgroup")
+	tasks, err := os.OpenFile(filepath.Join(v1, "tasks"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tasks.Close()
+	dir, err := os.Open(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	out := filepath.Join(t.TempDir(), "cgroup")
+	c := Config{Namespaces: []Namespace{{Type: "pid"}}, CgroupTasks: []*os.File{tasks}, Cgroup2: dir}
+	if _, err := runShell(t, c, "cat /proc/self/cgroup > "+out); err != nil {
+		t.Fatal(err)
+	}
+	got := readTrim(t, out)
+	for _, want := range []string{":freezer:/" + filepath.Base(v1), "0::/" + filepath.Base(v2)} {
+		if !strings.Contains(got, want+"\n") && !strings.HasSuffix(got, want) {
+			t.Errorf("/proc/self/cgroup of the child:\n%s\nhas no line ending in %q", got, want)
+		}
+	}
+}
+
+func TestCgroupRefusalNamesTheCgroup(t *testing.T) {
+	needRoot(t)
+	// A v1 cpuset cgroup with no cpus refuses every task.
+	cg := testCgroup(t, "/sys/fs/cgroup/cpuset")
+	tasks, err := os.OpenFile(filepath.Join(cg, "tasks"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tasks.Close()
+	_, err = runShell(t, Config{CgroupTasks: []*os.File{tasks}}, "true")
+	want := "joining cgroup " + cg + ": no space left on device"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}

@@ -76,3 +76,26 @@ load helpers
 		[ "$path" = / ] || { echo "$path"; return 1; }
 	done <<< "$output"
 }
+
+@test "with a cgroup namespace the container sees its own cgroups, read-only" {
+	set_args sh -c 'sort -n /sys/fs/cgroup/pids/cgroup.procs | head -1; mkdir /sys/fs/cgroup/pids/x 2>&1; ls /sys/fs/cgroup'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1 ]
+	[[ "${lines[1]}" == *"Read-only file system"* ]]
+	[[ "$output" == *"freezer"* ]]
+	[[ "$output" == *"systemd"* ]]
+}
+
+@test "a cgroup that refuses the process fails create, naming it, and leaves nothing" {
+	# A v1 cpuset cgroup with no cpus takes no tasks; runo uses it as it is.
+	mkdir /sys/fs/cgroup/cpuset/runo-empty-$$
+	update_config --arg p "/runo-empty-$$" '.linux.cgroupsPath = $p'
+	run runo create --bundle "$BUNDLE" "$ID"
+	rmdir /sys/fs/cgroup/cpuset/runo-empty-$$
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"joining cgroup /sys/fs/cgroup/cpuset/runo-empty-$$: no space left on device"* ]]
+	[ ! -e "$ROOT/$ID" ]
+	[ ! -e /sys/fs/cgroup/pids/runo-empty-$$ ]
+	[ ! -e /sys/fs/cgroup/unified/runo-empty-$$ ]
+}
