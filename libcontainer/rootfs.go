@@ -83,8 +83,23 @@ func (r *rootfs) prepare() error {
 			return err
 		}
 	}
+	// Devices mostly share a directory: resolve each directory once.
+	dirs := map[string]*os.File{}
+	defer func() {
+		for _, f := range dirs {
+			f.Close()
+		}
+	}()
 	for i, d := range devices {
-		if err := r.mknod(d); err != nil {
+		dir, ok := dirs[filepath.Dir(d.Path)]
+		if !ok {
+			var err error
+			if dir, err = r.mkdirAllHandle(filepath.Dir(d.Path)); err != nil {
+				return fmt.Errorf("creating device %s (linux.devices[%d] or default): %w", d.Path, i, err)
+			}
+			dirs[filepath.Dir(d.Path)] = dir
+		}
+		if err := mknod(dir, d); err != nil {
 			return fmt.Errorf("creating device %s (linux.devices[%d] or default): %w", d.Path, i, err)
 		}
 	}
@@ -323,12 +338,8 @@ func (r *rootfs) mountV1(tmpfs *os.File, key string, flags uintptr) error {
 	return remountBind(fdPath(mounted), flags|unix.MS_BIND)
 }
 
-func (r *rootfs) mknod(d specs.LinuxDevice) error {
-	dir, err := r.mkdirAllHandle(filepath.Dir(d.Path))
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
+// mknod makes device d in dir, the directory of its path.
+func mknod(dir *os.File, d specs.LinuxDevice) error {
 	mode := uint32(0o666)
 	if d.FileMode != nil {
 		mode = uint32(*d.FileMode) & 0o7777
@@ -338,7 +349,7 @@ func (r *rootfs) mknod(d specs.LinuxDevice) error {
 	if d.Type == "p" {
 		dev = 0
 	}
-	err = unix.Mknodat(int(dir.Fd()), base, mode|deviceTypes[d.Type], int(dev))
+	err := unix.Mknodat(int(dir.Fd()), base, mode|deviceTypes[d.Type], int(dev))
 	if errors.Is(err, unix.EEXIST) {
 		// The image ships a node of that name: replace it with the one asked for.
 		if err = unix.Unlinkat(int(dir.Fd()), base, 0); err == nil {
