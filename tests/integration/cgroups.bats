@@ -58,15 +58,21 @@ load helpers
 	rmdir /sys/fs/cgroup/pids/runo-pre-$$
 }
 
-@test "the container sees only its own cgroups, read-only" {
-	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
-	set_args sh -c 'head -1 /sys/fs/cgroup/pids/cgroup.procs; mkdir /sys/fs/cgroup/pids/x 2>&1; ls /sys/fs/cgroup'
+# check_own_cgroups runs the container and checks that /sys/fs/cgroup shows
+# its own cgroups (pid 1 in pids), read-only, every hierarchy included.
+check_own_cgroups() {
+	set_args sh -c 'sort -n /sys/fs/cgroup/pids/cgroup.procs | head -1; mkdir /sys/fs/cgroup/pids/x 2>&1; ls /sys/fs/cgroup'
 	run runo run --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 1 ]
 	[[ "${lines[1]}" == *"Read-only file system"* ]]
 	[[ "$output" == *"freezer"* ]]
 	[[ "$output" == *"systemd"* ]]
+}
+
+@test "the container sees only its own cgroups, read-only" {
+	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+	check_own_cgroups
 }
 
 @test "with a cgroup namespace the container's cgroup is its root" {
@@ -78,13 +84,7 @@ load helpers
 }
 
 @test "with a cgroup namespace the container sees its own cgroups, read-only" {
-	set_args sh -c 'sort -n /sys/fs/cgroup/pids/cgroup.procs | head -1; mkdir /sys/fs/cgroup/pids/x 2>&1; ls /sys/fs/cgroup'
-	run runo run --bundle "$BUNDLE" "$ID"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = 1 ]
-	[[ "${lines[1]}" == *"Read-only file system"* ]]
-	[[ "$output" == *"freezer"* ]]
-	[[ "$output" == *"systemd"* ]]
+	check_own_cgroups
 }
 
 @test "a cgroup that refuses the process fails create, naming it, and leaves nothing" {
