@@ -88,7 +88,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	}
 	fifo := filepath.Join(c.h.dir, fifoName)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
-		return fmt.Errorf("creating exec fifo: %w", err)
+		return fmt.Errorf("creating exec fifo %s: %w", fifo, err)
 	}
 	// Writable by the container's user, whatever the umask.
 	if err := os.Chmod(fifo, 0o622); err != nil {
@@ -242,13 +242,13 @@ func (c *Container) Start() error {
 		return fmt.Errorf("opening exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
-	if err := c.awaitFifo(fd); err != nil {
-		return err
-	}
+	// Opening it is what lets init go on, so the fifo goes at once: a start
+	// killed from here on does not leave a running container that looks
+	// created.
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("removing exec fifo: %w", err)
 	}
-	return nil
+	return c.awaitFifo(fd)
 }
 
 // awaitFifo waits for init to write to exec.fifo. A fifo reports no hang-up

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -185,7 +186,7 @@ func (h *handle) save(st *State) error {
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, bareError(err))
 	}
 	_, err = tmp.Write(data)
 	if err == nil {
@@ -199,9 +200,23 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, bareError(err))
 	}
 	return nil
+}
+
+// bareError drops the path from a file error, for a message that names the
+// file itself rather than its temporary stand-in.
+func bareError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // remove deletes the container's directory; the lock goes with it.
