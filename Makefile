@@ -5,7 +5,7 @@ LDFLAGS := -X github.com/runo-runtime/runo/commands.Commit=$(COMMIT)
 SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 BATS    ?= bats
 
-.PHONY: all deps demo test unit integration bench clean
+.PHONY: all deps demo test unit integration stress bench clean
 
 all: runo
 
@@ -38,6 +38,12 @@ unit:
 
 integration: runo build/rootfs
 	$(BATS) --timing tests/integration
+
+# The crash and leak tests at length: runo killed at 33 moments of each
+# command, 8 loops of 100 lifecycles, 1000 lifecycles counted for leaks.
+stress: deps runo build/rootfs
+	CRASH_DELAYS="$$(seq -s ' ' 0 0.001 0.03) 0.05 0.1 0.2" CRASH_LOOPS=100 LEAK_CYCLES=1000 \
+		$(BATS) --timing tests/integration/crash.bats tests/integration/leaks.bats
 
 bench: deps runo build/rootfs
 	tests/bench.sh

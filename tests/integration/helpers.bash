@@ -6,6 +6,16 @@ RUNO_BIN=${RUNO_BIN:-$REPO/runo}
 ROOTFS_TEMPLATE=${ROOTFS_TEMPLATE:-$REPO/build/rootfs}
 
 setup() {
+	runo_setup
+}
+
+teardown() {
+	runo_teardown
+}
+
+# runo_setup and runo_teardown are setup and teardown, for a test file
+# that adds to them.
+runo_setup() {
 	[ "$(id -u)" = 0 ] || skip "integration tests need root"
 	BUNDLE=$BATS_TEST_TMPDIR/bundle
 	ROOT=$BATS_TEST_TMPDIR/state
@@ -16,7 +26,7 @@ setup() {
 	update_config '.process.args = ["sleep", "1000"]'
 }
 
-teardown() {
+runo_teardown() {
 	[ "$(id -u)" = 0 ] || return 0
 	local c
 	for c in $("$RUNO_BIN" --root "$ROOT" list -q 2>/dev/null); do
