@@ -39,7 +39,7 @@ unit:
 integration: runo build/rootfs
 	$(BATS) --timing tests/integration
 
-# The crash and leak tests at length: runo killed at 33 moments of each
+# The crash and leak tests at length: runo killed at 34 moments of each
 # command, 8 loops of 100 lifecycles, 1000 lifecycles counted for leaks.
 stress: deps runo build/rootfs
 	CRASH_DELAYS="$$(seq -s ' ' 0 0.001 0.03) 0.05 0.1 0.2" CRASH_LOOPS=100 LEAK_CYCLES=1000 \

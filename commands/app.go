@@ -59,7 +59,7 @@ func newApp() *cli.Command {
 		// Errors are reported once, by Main, in the chosen log format.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
-			createCommand(), deleteCommand(), killCommand(), listCommand(),
+			createCommand(), deleteCommand(), execCommand(), killCommand(), listCommand(),
 			runCommand(), specCommand(), startCommand(), stateCommand(),
 		},
 	}

@@ -33,6 +33,20 @@ func LoadSpec(bundle string) (*specs.Spec, []byte, error) {
 	return spec, data, nil
 }
 
+// LoadProcess reads a runtime-spec process JSON file (exec --process).
+// Errors name the file and, where there is one, the line and column.
+func LoadProcess(path string) (*specs.Process, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading process file: %w", err)
+	}
+	var p specs.Process
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, jsonError(data, err))
+	}
+	return &p, nil
+}
+
 // ParseSpec decodes a config.json.
 func ParseSpec(data []byte) (*specs.Spec, error) {
 	var spec specs.Spec

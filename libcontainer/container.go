@@ -117,6 +117,9 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths,
 	}
 	json.NewEncoder(conn).Encode(&b)
+	if err := writeFileAtomic(filepath.Join(c.h.dir, configFile), config, 0o600); err != nil {
+		return err
+	}
 	st.Pid = pid
 	if _, st.PidStartTime, err = procStat(pid); err != nil {
 		return fmt.Errorf("reading start time of init %d: %w", pid, err)

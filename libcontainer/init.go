@@ -30,6 +30,8 @@ type bootstrap struct {
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	PreserveFds  int               `json:"preserve_fds,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
+	// Exec is the process of `runo exec`: init only becomes it.
+	Exec *specs.Process `json:"exec,omitempty"`
 }
 
 // initMsg is init's answer on the sync socket: "ready", or "error" with the
@@ -55,10 +57,14 @@ func Init() int {
 		// The runtime went away before sending anything: nothing to do.
 		return 1
 	}
-	spec, err := ParseSpec(b.Config)
 	var p *userProcess
-	if err == nil {
-		p, err = setup(&b, spec)
+	if b.Exec != nil {
+		p, err = setupProcess(b.Exec, nil, b.PreserveFds)
+	} else {
+		var spec *specs.Spec
+		if spec, err = ParseSpec(b.Config); err == nil {
+			p, err = setup(&b, spec)
+		}
 	}
 	if err != nil {
 		json.NewEncoder(conn).Encode(initMsg{Type: "error", Error: err.Error()})
@@ -111,7 +117,25 @@ func setup(b *bootstrap, spec *specs.Spec) (*userProcess, error) {
 	if err := setupSystem(spec); err != nil {
 		return nil, err
 	}
-	p := spec.Process
+	return setupProcess(spec.Process, fifo, b.PreserveFds)
+}
+
+// setupProcess applies what belongs to the process itself, for create and
+// exec alike: its limits, working directory, user and privileges.
+func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProcess, error) {
+	for _, rl := range p.Rlimits {
+		lim := syscall.Rlimit{Cur: rl.Soft, Max: rl.Hard}
+		// syscall.Setrlimit, unlike a raw prlimit, also tells the Go runtime
+		// not to restore its saved RLIMIT_NOFILE at exec.
+		if err := syscall.Setrlimit(rlimits[rl.Type], &lim); err != nil {
+			return nil, fmt.Errorf("process.rlimits %s (soft %d, hard %d): %w", rl.Type, rl.Soft, rl.Hard, err)
+		}
+	}
+	if adj := p.OOMScoreAdj; adj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return nil, fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
+		}
+	}
 	if err := unix.Chdir(p.Cwd); err != nil {
 		return nil, fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
 	}
@@ -128,7 +152,7 @@ func setup(b *bootstrap, spec *specs.Spec) (*userProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &userProcess{path: path, args: p.Args, env: env, fifo: fifo, preserveFds: b.PreserveFds}, nil
+	return &userProcess{path: path, args: p.Args, env: env, fifo: fifo, preserveFds: preserveFds}, nil
 }
 
 func newNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
@@ -156,19 +180,6 @@ func setupSystem(spec *specs.Spec) error {
 		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
 		if err := os.WriteFile(path, []byte(value), 0); err != nil {
 			return fmt.Errorf("linux.sysctl %s: %w", key, err)
-		}
-	}
-	for _, rl := range spec.Process.Rlimits {
-		lim := syscall.Rlimit{Cur: rl.Soft, Max: rl.Hard}
-		// syscall.Setrlimit, unlike a raw prlimit, also tells the Go runtime
-		// not to restore its saved RLIMIT_NOFILE at exec.
-		if err := syscall.Setrlimit(rlimits[rl.Type], &lim); err != nil {
-			return fmt.Errorf("process.rlimits %s (soft %d, hard %d): %w", rl.Type, rl.Soft, rl.Hard, err)
-		}
-	}
-	if adj := spec.Process.OOMScoreAdj; adj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
-			return fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
 		}
 	}
 	return nil
@@ -276,21 +287,23 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-// execOnStart blocks until `runo start` opens exec.fifo for reading, then
-// executes the user's process with only stdio and the preserved
-// descriptors open.
+// execOnStart blocks until `runo start` opens exec.fifo for reading (for
+// exec, which has no fifo, it goes on at once), then executes the user's
+// process with only stdio and the preserved descriptors open.
 func (p *userProcess) execOnStart() error {
-	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(int(p.fifo.Fd())), unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("opening exec fifo: %w", err)
+	if p.fifo != nil {
+		fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(int(p.fifo.Fd())), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("opening exec fifo: %w", err)
+		}
+		if _, err := unix.Write(fd, []byte("0")); err != nil {
+			return fmt.Errorf("writing exec fifo: %w", err)
+		}
+		unix.Close(fd)
 	}
-	if _, err := unix.Write(fd, []byte("0")); err != nil {
-		return fmt.Errorf("writing exec fifo: %w", err)
-	}
-	unix.Close(fd)
 	if err := unix.CloseRange(uint(3+p.preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("marking descriptors close-on-exec: %w", err)
 	}
-	err = syscall.Exec(p.path, p.args, p.env)
+	err := syscall.Exec(p.path, p.args, p.env)
 	return fmt.Errorf("exec %s: %w", p.path, err)
 }

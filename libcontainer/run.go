@@ -22,28 +22,14 @@ type RunOpts struct {
 // deletes the container unless Keep, and returns the process's exit status
 // (128+N when killed by signal N).
 func (s *Store) Run(o RunOpts) (int, error) {
-	var sigs chan os.Signal
-	notified := make(chan struct{})
-	if o.Detach {
-		close(notified)
-	} else {
-		if !o.NoSubreaper {
-			// Orphans of the container's processes are reparented to us
-			// and reaped below instead of lingering as zombies.
-			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-				return 0, fmt.Errorf("becoming a subreaper: %w", err)
-			}
+	if !o.Detach && !o.NoSubreaper {
+		// Orphans of the container's processes are reparented to us and
+		// reaped below instead of lingering as zombies.
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return 0, fmt.Errorf("becoming a subreaper: %w", err)
 		}
-		// Asking for every signal costs a round trip to the Go runtime's
-		// signal thread per signal, ~2ms in all: it overlaps with create
-		// and is done before the process starts. Undoing it would cost as
-		// much again, so the handlers stay: run is the caller's last act.
-		sigs = make(chan os.Signal, 128)
-		go func() {
-			signal.Notify(sigs)
-			close(notified)
-		}()
 	}
+	sigs, notified := notifySignals(o.Detach)
 	c, err := s.Create(o.CreateOpts)
 	if err != nil {
 		return 0, err
@@ -65,6 +51,26 @@ func (s *Store) Run(o RunOpts) (int, error) {
 		}
 	}
 	return status, nil
+}
+
+// notifySignals asks for every signal unless detach, for forwardUntilExit.
+// That costs a round trip to the Go runtime's signal thread per signal,
+// ~2ms in all, so it runs while the caller starts the container; notified
+// is closed once signals arrive on sigs. Undoing it would cost as much
+// again, so the handlers stay: a foreground run or exec is its caller's
+// last act.
+func notifySignals(detach bool) (sigs chan os.Signal, notified chan struct{}) {
+	notified = make(chan struct{})
+	if detach {
+		close(notified)
+		return nil, notified
+	}
+	sigs = make(chan os.Signal, 128)
+	go func() {
+		signal.Notify(sigs)
+		close(notified)
+	}()
+	return sigs, notified
 }
 
 // remove force-deletes a container that run made.

@@ -82,6 +82,16 @@ assert_recoverable() {
 	done
 }
 
+@test "exec killed at any moment leaves nothing delete --force cannot remove" {
+	local i=0 d
+	for d in $DELAYS; do
+		i=$((i + 1))
+		runo run -d --bundle "$BUNDLE" "$ID-$i"
+		kill_after "$d" exec "$ID-$i" sleep "$MARK"
+		assert_recoverable "$ID-$i"
+	done
+}
+
 @test "delete killed at any moment leaves nothing a second delete cannot remove" {
 	local i=0 d
 	for d in $DELAYS; do
@@ -163,10 +173,11 @@ assert_recoverable() {
 
 @test "a full state filesystem fails create clearly at each step and leaves nothing" {
 	# A tmpfs with room for n inodes fills up at a later step of create as n
-	# grows: the state directory, state.json, exec.fifo, the pid, ready.
+	# grows: the state directory, state.json, exec.fifo, the config copy, the
+	# pid, ready.
 	local small=$BATS_TEST_TMPDIR/small n failed=0
 	mkdir "$small"
-	for n in 2 3 4 5 6; do
+	for n in 2 3 4 5 6 7; do
 		mount -t tmpfs -o size=1m,nr_inodes=$n runo-test-small "$small"
 		ROOT=$small/root
 		# Not `run`: a created container would hold its output pipe open.
@@ -175,7 +186,7 @@ assert_recoverable() {
 		else
 			failed=$((failed + 1))
 			output=$(cat "$BATS_TEST_TMPDIR/err")
-			[[ "$output" =~ (state directory|state.json|exec fifo).*": no space left on device" ]] || {
+			[[ "$output" =~ (state directory|state.json|exec fifo|config.json).*": no space left on device" ]] || {
 				echo "$output" >&2
 				return 1
 			}
@@ -186,5 +197,5 @@ assert_recoverable() {
 		assert_recoverable "$ID-$n"
 		umount "$small"
 	done
-	[ "$failed" -eq 4 ]
+	[ "$failed" -eq 5 ]
 }

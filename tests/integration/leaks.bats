@@ -18,14 +18,14 @@ snapshot() {
 	echo "zombies: $(ps -e -o ppid=,stat= | awk '$1 != 1 && $2 ~ /^Z/' | wc -l)"
 }
 
-@test "create, start and delete cycles leave the host as it was" {
-	update_config '.process.args = ["true"]'
+@test "create, start, exec and delete cycles leave the host as it was" {
 	mkdir -p "$ROOT"
 	local before after i
 	before=$(snapshot)
 	for i in $(seq "$CYCLES"); do
 		runo create --bundle "$BUNDLE" "$ID-$i"
 		runo start "$ID-$i"
+		runo exec "$ID-$i" true
 		runo delete --force "$ID-$i"
 	done
 	after=$(snapshot)

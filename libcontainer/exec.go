@@ -1,0 +1,223 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-runtime/runo/cgroups"
+	"github.com/runo-runtime/runo/nsenter"
+)
+
+// configFile is the container's config.json as create read it: exec takes
+// the defaults of its process from there, not from a bundle that may have
+// changed since.
+const configFile = "config.json"
+
+// ExecOpts are the inputs of Exec. Without Process, the new process is the
+// container's own with Args and the other fields applied, as runc does.
+type ExecOpts struct {
+	Process *specs.Process
+	Args    []string
+	Env     []string
+	Cwd     string
+	// User is "uid" or "uid:gid".
+	User           string
+	AdditionalGids []uint32
+	NoNewPrivs     bool
+
+	Detach       bool
+	PidFile      string
+	PreserveFds  int
+	IgnorePaused bool
+}
+
+// Exec starts a process in the container's namespaces and cgroups. In the
+// foreground it relays signals to it, waits, and returns its exit status;
+// detached, it returns once the process runs.
+func (c *Container) Exec(o ExecOpts) (int, error) {
+	switch s := c.Status(); s {
+	case Paused:
+		if !o.IgnorePaused {
+			return 0, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
+		}
+	case Stopped, Creating:
+		return 0, fmt.Errorf("cannot exec in a %s container: %w", s, ErrNotRunning)
+	}
+	p, err := c.execProcess(o)
+	if err != nil {
+		return 0, err
+	}
+	sigs, notified := notifySignals(o.Detach)
+	pid, err := c.startExec(p, o)
+	if err != nil {
+		return 0, err
+	}
+	if o.PidFile != "" {
+		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+			return 0, fmt.Errorf("writing pid file: %w", err)
+		}
+	}
+	if o.Detach {
+		return 0, nil
+	}
+	<-notified
+	return forwardUntilExit(pid, sigs), nil
+}
+
+// execProcess builds and checks the process to execute.
+func (c *Container) execProcess(o ExecOpts) (*specs.Process, error) {
+	p := o.Process
+	if p == nil {
+		data, err := os.ReadFile(filepath.Join(c.h.dir, configFile))
+		if err != nil {
+			return nil, fmt.Errorf("reading the container's config: %w", err)
+		}
+		spec, err := ParseSpec(data)
+		if err != nil {
+			return nil, err
+		}
+		p = spec.Process
+		p.Args = o.Args
+		p.Env = mergeEnv(p.Env, o.Env)
+		if o.Cwd != "" {
+			p.Cwd = o.Cwd
+		}
+		if o.User != "" {
+			if err := parseUser(o.User, &p.User); err != nil {
+				return nil, err
+			}
+		}
+		p.User.AdditionalGids = append(p.User.AdditionalGids, o.AdditionalGids...)
+		p.NoNewPrivileges = p.NoNewPrivileges || o.NoNewPrivs
+	}
+	if err := validateProcess(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// mergeEnv adds extra to env, a name given again replacing its value.
+func mergeEnv(env, extra []string) []string {
+	out := append([]string(nil), env...)
+	for _, e := range extra {
+		name, _, _ := strings.Cut(e, "=")
+		replaced := false
+		for i, o := range out {
+			if strings.HasPrefix(o, name+"=") {
+				out[i], replaced = e, true
+			}
+		}
+		if !replaced {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// parseUser reads --user "uid[:gid]".
+func parseUser(s string, u *specs.User) error {
+	uid, gid, hasGid := strings.Cut(s, ":")
+	n, err := strconv.ParseUint(uid, 10, 32)
+	if err != nil {
+		return fmt.Errorf("--user %q: the uid must be a number", s)
+	}
+	u.UID, u.GID = uint32(n), 0
+	if hasGid {
+		n, err := strconv.ParseUint(gid, 10, 32)
+		if err != nil {
+			return fmt.Errorf("--user %q: the gid must be a number", s)
+		}
+		u.GID = uint32(n)
+	}
+	return nil
+}
+
+// execNamespaces are the namespace files of a process, by runtime-spec type.
+var execNamespaces = []struct{ typ, file string }{
+	{"user", "user"}, {"ipc", "ipc"}, {"uts", "uts"}, {"network", "net"}, {"pid", "pid"},
+	{"cgroup", "cgroup"}, {"time", "time"}, {"mount", "mnt"},
+}
+
+// startExec starts `runo init` in exec mode inside every namespace of the
+// container's init that differs from runo's own, and in its cgroups.
+func (c *Container) startExec(p *specs.Process, o ExecOpts) (int, error) {
+	st := c.State
+	cfg := &nsenter.Config{Args: []string{"runo", "init"}}
+	for _, ns := range execNamespaces {
+		path := fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns.file)
+		if sameFile(path, "/proc/self/ns/"+ns.file) {
+			continue
+		}
+		cfg.Namespaces = append(cfg.Namespaces, nsenter.Namespace{Type: ns.typ, Path: path})
+	}
+	// The namespace paths were the container's if its init still is.
+	if !processAlive(st.Pid, st.PidStartTime) {
+		return 0, fmt.Errorf("cannot exec in a stopped container: %w", ErrNotRunning)
+	}
+	entry, err := cgroups.OpenEntry(st.CgroupPaths)
+	if err != nil {
+		return 0, err
+	}
+	defer entry.Close()
+	cfg.CgroupTasks, cfg.Cgroup2 = entry.Tasks, entry.Unified
+	exe, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return 0, fmt.Errorf("opening runo binary: %w", err)
+	}
+	defer exe.Close()
+	cfg.Exe = exe
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("creating sync socket: %w", err)
+	}
+	conn, child := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
+	defer conn.Close()
+	cfg.Env = []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))}
+	for fd := 3; fd < 3+o.PreserveFds; fd++ {
+		cfg.KeepFds = append(cfg.KeepFds, fd)
+	}
+	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
+	pid, err := nsenter.Start(cfg)
+	child.Close()
+	if err != nil {
+		return 0, err
+	}
+	json.NewEncoder(conn).Encode(&bootstrap{ID: c.ID, Exec: p, PreserveFds: o.PreserveFds})
+	var msg initMsg
+	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
+		reapExited(pid)
+		if errors.Is(err, io.EOF) {
+			return 0, errors.New("exec: runo init exited before the process started")
+		}
+		return 0, fmt.Errorf("reading from runo init: %w", err)
+	}
+	if msg.Type != "ready" {
+		reapExited(pid)
+		return 0, errors.New(msg.Error)
+	}
+	return pid, nil
+}
+
+// reapExited reaps a child that has exited or is about to.
+func reapExited(pid int) {
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+			return
+		}
+	}
+}
+
+func sameFile(a, b string) bool {
+	var sa, sb unix.Stat_t
+	return unix.Stat(a, &sa) == nil && unix.Stat(b, &sb) == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}

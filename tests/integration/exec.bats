@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# runo exec: a new process in every namespace and cgroup of a container.
+
+load helpers
+
+setup() {
+	runo_setup
+	runo run -d --bundle "$BUNDLE" "$ID"
+	PID=$(pid_of "$ID")
+}
+
+@test "exec runs in every namespace of the container and returns the exit status" {
+	run runo exec "$ID" sh -c 'for n in ipc mnt net pid uts cgroup; do readlink /proc/self/ns/$n; done; exit 7'
+	[ "$status" -eq 7 ]
+	local want n
+	want=$(for n in ipc mnt net pid uts cgroup; do readlink /proc/$PID/ns/$n; done)
+	[ "$output" = "$want" ]
+	# And not in the host's.
+	[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/$PID/ns/mnt)" ]
+}
+
+@test "exec sees the container's root, hostname and processes" {
+	update_config '.hostname = "exec-host"'
+	runo delete --force "$ID"
+	runo run -d --bundle "$BUNDLE" "$ID"
+	run runo exec "$ID" sh -c 'hostname; ps -o pid,args | grep -c "[s]leep 1000"; ls /'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = exec-host ]
+	[ "${lines[1]}" = 1 ]
+	[[ "$output" != *"work"* ]]
+}
+
+@test "exec -d starts the process in the container's cgroups and writes --pid-file" {
+	runo exec -d --pid-file "$BATS_TEST_TMPDIR/pid" "$ID" sleep 321
+	local pid dir
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	[ "$(tr '\0' ' ' < "/proc/$pid/cmdline")" = "sleep 321 " ]
+	for dir in $(cgroup_dirs "$ID"); do
+		grep -qx "$pid" "$dir/cgroup.procs"
+	done
+	runo delete --force "$ID"
+	assert_no_leftovers "$ID" "$pid"
+}
+
+@test "exec flags set env, user, groups, cwd and no_new_privs; the command keeps its own flags" {
+	run runo exec -e FOO=bar -e PATH=/bin -u 1000:100 -g 5 -g 6 --cwd /tmp --no-new-privs "$ID" \
+		sh -c 'echo $FOO $PATH; id -u; id -g; id -G; pwd; grep NoNewPrivs /proc/self/status' -x
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "bar /bin" ]
+	[ "${lines[1]}" = 1000 ]
+	[ "${lines[2]}" = 100 ]
+	[ "${lines[3]}" = "100 5 6" ]
+	[ "${lines[4]}" = /tmp ]
+	[[ "${lines[5]}" == *1 ]]
+	run runo exec "$ID" ls -d /tmp
+	[ "$output" = /tmp ]
+}
+
+@test "exec --process runs a runtime-spec process file" {
+	cat > "$BATS_TEST_TMPDIR/p.json" <<-'EOF'
+		{"args": ["sh", "-c", "echo $X; pwd; id -u"], "env": ["X=from-file", "PATH=/bin"],
+		 "cwd": "/etc", "user": {"uid": 1000, "gid": 1000}}
+	EOF
+	run runo exec --process "$BATS_TEST_TMPDIR/p.json" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'from-file\n/etc\n1000')" ]
+}
+
+@test "exec forwards signals and returns 128+N when the process is killed" {
+	run runo exec "$ID" sh -c 'kill -TERM $$'
+	[ "$status" -eq 143 ]
+	"$RUNO_BIN" --root "$ROOT" exec "$ID" \
+		sh -c 'trap "echo got USR1; exit 0" USR1; touch /dev/shm/ready; while :; do sleep 0.05; done' \
+		> "$BATS_TEST_TMPDIR/out" &
+	local exec=$!
+	until runo exec "$ID" test -e /dev/shm/ready; do sleep 0.05; done
+	kill -USR1 "$exec"
+	wait "$exec"
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "got USR1" ]
+}
+
+@test "exec passes --preserve-fds and no other descriptor" {
+	run runo exec --preserve-fds 1 "$ID" ls /proc/self/fd 3< /dev/null 4< /dev/null
+	[ "$status" -eq 0 ]
+	# ls's own directory fd is the one past the preserved ones.
+	[ "$(echo $output)" = "0 1 2 3 4" ]
+	run runo exec "$ID" ls /proc/self/fd 3< /dev/null
+	[ "$(echo $output)" = "0 1 2 3" ]
+}
+
+@test "exec into a paused container needs --ignore-paused" {
+	local freezer=/sys/fs/cgroup/freezer/$ID
+	[ -d "$freezer" ] || freezer=$(cgroup_dirs "$ID" | grep freezer)
+	echo FROZEN > "$freezer/freezer.state"
+	[ "$(status_of "$ID")" = paused ]
+	run runo exec "$ID" true
+	echo THAWED > "$freezer/freezer.state"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot exec in a paused container (use --ignore-paused to override)"* ]]
+	# The new process joins the frozen cgroup and goes on once thawed.
+	echo FROZEN > "$freezer/freezer.state"
+	(sleep 0.3 && echo THAWED > "$freezer/freezer.state") &
+	run runo exec --ignore-paused "$ID" echo thawed
+	[ "$status" -eq 0 ]
+	[ "$output" = thawed ]
+}
+
+@test "exec errors: stopped or missing container, no command, bad process file, unsupported flags" {
+	run runo --log-format json exec "$ID" nonexistent
+	[ "$status" -ne 0 ]
+	[ "$(jq -r .msg <<< "$output")" = 'exec: "nonexistent": executable file not found in $PATH' ]
+	run runo exec "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"a command, or --process, is required"* ]]
+	printf '{"args": ["true"],\n "cwd": 5}\n' > "$BATS_TEST_TMPDIR/bad.json"
+	run runo exec --process "$BATS_TEST_TMPDIR/bad.json" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$BATS_TEST_TMPDIR/bad.json: cwd: cannot use a JSON number as string (line 2, column"* ]]
+	run runo exec -t "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"exec --tty is not supported yet"* ]]
+	run runo exec nonexistent-$ID true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container does not exist"* ]]
+	runo kill "$ID" KILL
+	wait_for_status "$ID" stopped
+	run runo exec "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not running"* ]]
+}
