@@ -46,11 +46,19 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The host's cgroup layout does not depend on the spec: it is read
+	// while config.json is decoded.
+	var layout *cgroups.Layout
+	layoutErr := make(chan error, 1)
+	go func() {
+		var err error
+		layout, err = cgroups.DetectLayout()
+		layoutErr <- err
+	}()
 	spec, config, err := LoadSpec(bundle)
-	if err != nil {
-		return nil, err
+	if lerr := <-layoutErr; err == nil {
+		err = lerr
 	}
-	layout, err := cgroups.DetectLayout()
 	if err != nil {
 		return nil, err
 	}
