@@ -129,7 +129,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 		return err
 	}
 	st.Pid = pid
-	if _, st.PidStartTime, err = procStat(pid); err != nil {
+	if _, _, st.PidStartTime, err = procStat(pid); err != nil {
 		return fmt.Errorf("reading start time of init %d: %w", pid, err)
 	}
 	if err := c.h.save(st); err != nil {

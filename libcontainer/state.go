@@ -247,33 +247,43 @@ func (h *handle) status(st *State) Status {
 	return Running
 }
 
-// procStat returns the state letter and start time of a process from
-// /proc/PID/stat.
-func procStat(pid int) (state byte, start uint64, err error) {
+// procStat returns the state letter, whether it is exiting and the start
+// time of a process, from /proc/PID/stat.
+func procStat(pid int) (state byte, exiting bool, start uint64, err error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, err
+		return 0, false, 0, err
 	}
 	// The command name may hold spaces and parentheses: fields start after
 	// the last ')'.
 	i := strings.LastIndexByte(string(data), ')')
 	if i < 0 {
-		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+		return 0, false, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
 	f := strings.Fields(string(data[i+1:]))
 	if len(f) < 20 {
-		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+		return 0, false, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	if err != nil {
+		return 0, false, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
 	start, err = strconv.ParseUint(f[19], 10, 64)
-	return f[0][0], start, err
+	return f[0][0], flags&pfExiting != 0, start, err
 }
 
+// pfExiting is the kernel's PF_EXITING task flag.
+const pfExiting = 0x4
+
 // processAlive reports whether pid is still the process that started at
-// start, and not a zombie.
+// start, and neither exiting nor a zombie. A killed pid 1 of a pid
+// namespace stays exiting until every process of the namespace is reaped,
+// which for a process whose parent is outside (an exec whose runo died) is
+// up to the host's pid 1; it has left its cgroups by then.
 func processAlive(pid int, start uint64) bool {
 	if pid <= 0 {
 		return false
 	}
-	state, got, err := procStat(pid)
-	return err == nil && got == start && state != 'Z' && state != 'X'
+	state, exiting, got, err := procStat(pid)
+	return err == nil && got == start && !exiting && state != 'Z' && state != 'X'
 }

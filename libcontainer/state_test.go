@@ -18,7 +18,7 @@ func TestStoreCreateAndLoad(t *testing.T) {
 		t.Fatalf("second create: %v, want ErrExist", err)
 	}
 	st := &State{ID: "c1", Bundle: "/b", Created: time.Unix(100, 0).UTC(), Pid: os.Getpid()}
-	_, st.PidStartTime, _ = procStat(os.Getpid())
+	_, _, st.PidStartTime, _ = procStat(os.Getpid())
 	if err := h.save(st); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestStatusFollowsThePidAndItsStartTime(t *testing.T) {
 	}
 	defer h.close()
 	st := &State{ID: "c", Ready: true, Pid: os.Getpid()}
-	_, st.PidStartTime, _ = procStat(os.Getpid())
+	_, _, st.PidStartTime, _ = procStat(os.Getpid())
 	os.WriteFile(filepath.Join(h.dir, fifoName), nil, 0o600)
 	if got := h.status(st); got != Created {
 		t.Errorf("with exec.fifo: %s, want created", got)
