@@ -12,6 +12,8 @@ have crun || need="$need crun"
 [ -x /usr/bin/time ] || need="$need time"
 have ip || need="$need iproute2"
 have gcc || need="$need gcc"
+have pgrep || need="$need procps"
+have mountpoint || need="$need util-linux"
 [ -n "$need" ] || exit 0
 echo "installing:$need"
 export DEBIAN_FRONTEND=noninteractive
