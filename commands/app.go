@@ -67,7 +67,7 @@ func newApp() *cli.Command {
 
 // store returns the state store named by --root.
 func store(cmd *cli.Command) *libcontainer.Store {
-	return &libcontainer.Store{Root: cmd.String("root")}
+	return &libcontainer.Store{Root: cmd.String("root"), Warn: warn}
 }
 
 // checkArgs enforces a subcommand's number of arguments, as runc words it.

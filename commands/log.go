@@ -62,6 +62,11 @@ func debugf(format string, args ...any) {
 	}
 }
 
+// warn reports a failure that does not end runo.
+func warn(err error) {
+	log.line("warning", err.Error())
+}
+
 // logError reports the error that ends runo: as the last line of the log,
 // standing alone, and on stderr for callers that read only that.
 func logError(err error) {

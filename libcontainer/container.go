@@ -33,6 +33,7 @@ type Container struct {
 	ID    string
 	State *State
 	h     *handle
+	warn  func(error)
 }
 
 // Create validates the bundle, creates the container and returns once its
@@ -70,9 +71,10 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{ID: o.ID, h: h, State: &State{
+	c := &Container{ID: o.ID, h: h, warn: s.warn, State: &State{
 		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
+		Hooks: spec.Hooks,
 	}}
 	if err := c.create(spec, config, o); err != nil {
 		if derr := c.destroy(); derr != nil {
@@ -122,9 +124,10 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	// failed send is followed by reading init's reason below.
 	b := bootstrap{
 		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, Fifo: fifo, NoPivot: o.NoPivot,
-		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths,
+		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, Pid: pid,
 	}
-	json.NewEncoder(conn).Encode(&b)
+	enc := json.NewEncoder(conn)
+	enc.Encode(&b)
 	if err := writeFileAtomic(filepath.Join(c.h.dir, configFile), config, 0o600); err != nil {
 		return err
 	}
@@ -135,15 +138,32 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	if err := c.h.save(st); err != nil {
 		return err
 	}
-	var msg initMsg
-	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New("container init exited before it was ready")
+	dec := json.NewDecoder(conn)
+	for {
+		var msg initMsg
+		if err := dec.Decode(&msg); err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("container init exited before it was ready")
+			}
+			return fmt.Errorf("reading from init: %w", err)
 		}
-		return fmt.Errorf("reading from init: %w", err)
-	}
-	if msg.Type != "ready" {
-		return errors.New(msg.Error)
+		if msg.Type == "ready" {
+			break
+		}
+		if msg.Type != "hooks" {
+			return errors.New(msg.Error)
+		}
+		// init has made the mounts and waits before pivot_root.
+		state := hookState(c.ID, Creating, pid, st.Bundle, st.Annotations)
+		if err := runHooks("prestart", spec.Hooks.Prestart, state); err != nil {
+			return err
+		}
+		if err := runHooks("createRuntime", spec.Hooks.CreateRuntime, state); err != nil {
+			return err
+		}
+		if err := enc.Encode(initMsg{Type: "hooks-done"}); err != nil {
+			return fmt.Errorf("writing to init: %w", err)
+		}
 	}
 	st.Ready = true
 	if err := c.h.save(st); err != nil {
@@ -209,7 +229,7 @@ func (s *Store) Load(id string, lock bool) (*Container, error) {
 		h.close()
 		return nil, err
 	}
-	return &Container{ID: id, State: st, h: h}, nil
+	return &Container{ID: id, State: st, h: h, warn: s.warn}, nil
 }
 
 // List loads every container in the store, sorted by id.
@@ -259,11 +279,22 @@ func (c *Container) Start() error {
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("removing exec fifo: %w", err)
 	}
-	return c.awaitFifo(fd)
+	if err := c.awaitFifo(fd); err != nil {
+		return err
+	}
+	if h := c.State.Hooks; h != nil {
+		state := hookState(c.ID, Running, c.State.Pid, c.State.Bundle, c.State.Annotations)
+		if err := runHooks("poststart", h.Poststart, state); err != nil {
+			c.warn(err)
+		}
+	}
+	return nil
 }
 
-// awaitFifo waits for init to write to exec.fifo. A fifo reports no hang-up
-// before its first writer, so init's death is noticed by checking its pid.
+// awaitFifo waits for init to write to exec.fifo: "0" as it executes the
+// process, or "1" and the reason it cannot (a startContainer hook failed).
+// A fifo reports no hang-up before its first writer, so init's death is
+// noticed by checking its pid.
 func (c *Container) awaitFifo(fd int) error {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
@@ -272,9 +303,13 @@ func (c *Container) awaitFifo(fd int) error {
 			return fmt.Errorf("waiting for init: %w", err)
 		}
 		if n > 0 {
-			var b [1]byte
-			if r, _ := unix.Read(fd, b[:]); r == 1 {
+			var b [4096]byte
+			r, _ := unix.Read(fd, b[:])
+			switch {
+			case r >= 1 && b[0] == '0':
 				return nil
+			case r > 1:
+				return errors.New(string(b[1:r]))
 			}
 			return errors.New("container init exited before the process could start")
 		}
@@ -344,7 +379,16 @@ func (c *Container) Delete(force bool) error {
 			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID, s)
 		}
 	}
-	return c.destroy()
+	if err := c.destroy(); err != nil {
+		return err
+	}
+	if h := c.State.Hooks; h != nil {
+		state := hookState(c.ID, Stopped, 0, c.State.Bundle, c.State.Annotations)
+		if err := runHooks("poststop", h.Poststop, state); err != nil {
+			c.warn(err)
+		}
+	}
+	return nil
 }
 
 // destroy kills whatever runs in the container and removes its cgroups and

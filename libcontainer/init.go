@@ -30,6 +30,8 @@ type bootstrap struct {
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	PreserveFds  int               `json:"preserve_fds,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
+	// Pid is init's pid as the runtime sees it, for hooks.
+	Pid int `json:"pid,omitempty"`
 	// Exec is the process of `runo exec`: init only becomes it.
 	Exec *specs.Process `json:"exec,omitempty"`
 }
@@ -63,7 +65,7 @@ func Init() int {
 	} else {
 		var spec *specs.Spec
 		if spec, err = ParseSpec(b.Config); err == nil {
-			p, err = setup(&b, spec)
+			p, err = setup(&b, spec, func() error { return createHooks(conn, dec, &b, spec) })
 		}
 	}
 	if err != nil {
@@ -85,11 +87,32 @@ type userProcess struct {
 	args, env   []string
 	fifo        *os.File
 	preserveFds int
+	// startHooks run once start has opened the fifo, before the exec.
+	startHooks []specs.Hook
+	hookState  []byte
+}
+
+// createHooks runs the hooks of create at their point, mounts made and
+// before pivot_root: prestart and createRuntime by the runtime, then
+// createContainer here, in the container's namespaces.
+func createHooks(conn *os.File, dec *json.Decoder, b *bootstrap, spec *specs.Spec) error {
+	if !hasCreateHooks(spec.Hooks) {
+		return nil
+	}
+	if err := json.NewEncoder(conn).Encode(initMsg{Type: "hooks"}); err != nil {
+		return err
+	}
+	var msg initMsg
+	if err := dec.Decode(&msg); err != nil || msg.Type != "hooks-done" {
+		return fmt.Errorf("waiting for the runtime's hooks: %v", err)
+	}
+	state := hookState(b.ID, Creating, b.Pid, b.Bundle, spec.Annotations)
+	return runHooks("createContainer", spec.Hooks.CreateContainer, state)
 }
 
 // setup does everything that can fail before the container is created, so
-// that create reports it.
-func setup(b *bootstrap, spec *specs.Spec) (*userProcess, error) {
+// that create reports it. hooks runs the create hooks before pivot_root.
+func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, error) {
 	unix.Umask(0)
 	if !b.NoNewKeyring {
 		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + b.ID); err != nil && err != unix.ENOSYS {
@@ -107,17 +130,30 @@ func setup(b *bootstrap, spec *specs.Spec) (*userProcess, error) {
 		if err := r.prepare(); err != nil {
 			return nil, err
 		}
+		if err := hooks(); err != nil {
+			return nil, err
+		}
 		if err := r.pivot(b.NoPivot); err != nil {
 			return nil, fmt.Errorf("entering rootfs: %w", err)
 		}
 		if err := r.finish(); err != nil {
 			return nil, err
 		}
+	} else if err := hooks(); err != nil {
+		return nil, err
 	}
 	if err := setupSystem(spec); err != nil {
 		return nil, err
 	}
-	return setupProcess(spec.Process, fifo, b.PreserveFds)
+	p, err := setupProcess(spec.Process, fifo, b.PreserveFds)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
+		p.startHooks = spec.Hooks.StartContainer
+		p.hookState = hookState(b.ID, Created, b.Pid, b.Bundle, spec.Annotations)
+	}
+	return p, nil
 }
 
 // setupProcess applies what belongs to the process itself, for create and
@@ -296,10 +332,20 @@ func (p *userProcess) execOnStart() error {
 		if err != nil {
 			return fmt.Errorf("opening exec fifo: %w", err)
 		}
-		if _, err := unix.Write(fd, []byte("0")); err != nil {
+		// start learns from the fifo whether the process runs: "0", or "1"
+		// and why not.
+		answer := []byte("0")
+		hookErr := runHooks("startContainer", p.startHooks, p.hookState)
+		if hookErr != nil {
+			answer = append([]byte("1"), hookErr.Error()...)
+		}
+		if _, err := unix.Write(fd, answer); err != nil {
 			return fmt.Errorf("writing exec fifo: %w", err)
 		}
 		unix.Close(fd)
+		if hookErr != nil {
+			return hookErr
+		}
 	}
 	if err := unix.CloseRange(uint(3+p.preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("marking descriptors close-on-exec: %w", err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/runo-runtime/runo/cgroups"
@@ -23,6 +24,13 @@ var (
 	ErrExist      = errors.New("container with given ID already exists")
 	ErrNotRunning = errors.New("container not running")
 )
+
+// warn reports through Warn, if set.
+func (s *Store) warn(err error) {
+	if s.Warn != nil {
+		s.Warn(err)
+	}
+}
 
 // Status is a container's lifecycle state. It is derived, never stored.
 type Status string
@@ -60,11 +68,16 @@ type State struct {
 	// the directories runo made for them, removed on delete.
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	CgroupDirs  []string          `json:"cgroup_dirs,omitempty"`
+	// Hooks are config.json's, for start and delete.
+	Hooks *specs.Hooks `json:"hooks,omitempty"`
 }
 
 // Store is the --root directory, one subdirectory per container.
 type Store struct {
 	Root string
+	// Warn reports what goes wrong without failing the operation: a
+	// poststart or poststop hook.
+	Warn func(error)
 }
 
 // lockMode is how a handle holds a container's lock.

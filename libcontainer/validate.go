@@ -51,10 +51,37 @@ func Validate(spec *specs.Spec, bundle string) error {
 			return fmt.Errorf("mounts[%d].destination: %q is not an absolute path", i, m.Destination)
 		}
 	}
+	if err := validateHooks(spec.Hooks); err != nil {
+		return err
+	}
 	if spec.Linux == nil {
 		return errors.New("linux: must be set")
 	}
 	return validateLinux(spec)
+}
+
+func validateHooks(h *specs.Hooks) error {
+	if h == nil {
+		return nil
+	}
+	for _, k := range []struct {
+		kind  string
+		hooks []specs.Hook
+	}{
+		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
+		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
+	} {
+		kind := k.kind
+		for i, hook := range k.hooks {
+			if !filepath.IsAbs(hook.Path) {
+				return fmt.Errorf("hooks.%s[%d].path: %q is not an absolute path", kind, i, hook.Path)
+			}
+			if hook.Timeout != nil && *hook.Timeout <= 0 {
+				return fmt.Errorf("hooks.%s[%d].timeout: %d is not above zero", kind, i, *hook.Timeout)
+			}
+		}
+	}
+	return nil
 }
 
 func validateProcess(p *specs.Process) error {
