@@ -54,52 +54,42 @@ assert_recoverable() {
 	fi
 }
 
-@test "create killed at any moment leaves nothing delete --force cannot remove" {
-	local i=0 d
+# kill_at_each_delay PREPARE ARGS... does, for each delay and a new id:
+# PREPARE id (a function, or :), then runo ARGS with {} replaced by the id,
+# SIGKILLed after the delay, then assert_recoverable.
+kill_at_each_delay() {
+	local prepare=$1 i=0 d id
+	shift
 	for d in $DELAYS; do
 		i=$((i + 1))
-		kill_after "$d" create --bundle "$BUNDLE" "$ID-$i"
-		assert_recoverable "$ID-$i"
+		id=$ID-$i
+		$prepare "$id"
+		kill_after "$d" "${@//\{\}/$id}"
+		assert_recoverable "$id"
 	done
+}
+
+created() { runo create --bundle "$BUNDLE" "$1"; }
+running() { runo run -d --bundle "$BUNDLE" "$1"; }
+
+@test "create killed at any moment leaves nothing delete --force cannot remove" {
+	kill_at_each_delay : create --bundle "$BUNDLE" {}
 }
 
 @test "start killed at any moment leaves nothing delete --force cannot remove" {
-	local i=0 d
-	for d in $DELAYS; do
-		i=$((i + 1))
-		runo create --bundle "$BUNDLE" "$ID-$i"
-		kill_after "$d" start "$ID-$i"
-		assert_recoverable "$ID-$i"
-	done
+	kill_at_each_delay created start {}
 }
 
 @test "run killed at any moment leaves nothing delete --force cannot remove" {
-	local i=0 d
-	for d in $DELAYS; do
-		i=$((i + 1))
-		kill_after "$d" run --bundle "$BUNDLE" "$ID-$i"
-		assert_recoverable "$ID-$i"
-	done
+	kill_at_each_delay : run --bundle "$BUNDLE" {}
 }
 
 @test "exec killed at any moment leaves nothing delete --force cannot remove" {
-	local i=0 d
-	for d in $DELAYS; do
-		i=$((i + 1))
-		runo run -d --bundle "$BUNDLE" "$ID-$i"
-		kill_after "$d" exec "$ID-$i" sleep "$MARK"
-		assert_recoverable "$ID-$i"
-	done
+	kill_at_each_delay running exec {} sleep "$MARK"
 }
 
 @test "delete killed at any moment leaves nothing a second delete cannot remove" {
-	local i=0 d
-	for d in $DELAYS; do
-		i=$((i + 1))
-		runo run -d --bundle "$BUNDLE" "$ID-$i"
-		kill_after "$d" delete --force "$ID-$i"
-		assert_recoverable "$ID-$i"
-	done
+	kill_at_each_delay running delete --force {}
 }
 
 @test "a state directory without state.json is shown stopped and deleted" {
