@@ -179,11 +179,9 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 
 // startInit starts `runo init` in the container's namespaces and cgroups.
 func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.Entry) (int, error) {
-	// The kernel's view of our own binary; CVE-2019-5736 hardening of it
-	// belongs here.
-	exe, err := os.Open("/proc/self/exe")
+	exe, err := selfExe()
 	if err != nil {
-		return 0, fmt.Errorf("opening runo binary: %w", err)
+		return 0, err
 	}
 	defer exe.Close()
 	cfg := &nsenter.Config{

@@ -169,9 +169,9 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts) (int, error) {
 	}
 	defer entry.Close()
 	cfg.CgroupTasks, cfg.Cgroup2 = entry.Tasks, entry.Unified
-	exe, err := os.Open("/proc/self/exe")
+	exe, err := selfExe()
 	if err != nil {
-		return 0, fmt.Errorf("opening runo binary: %w", err)
+		return 0, err
 	}
 	defer exe.Close()
 	cfg.Exe = exe

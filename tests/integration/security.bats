@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+# Attacks on the runtime that must fail.
+
+load helpers
+
+setup() {
+	runo_setup
+	# A copy of runo: the attack must not be able to damage the one under test.
+	cp "$RUNO_BIN" "$BATS_TEST_TMPDIR/runo"
+	RUNO_BIN=$BATS_TEST_TMPDIR/runo
+}
+
+@test "CVE-2019-5736: the runo binary cannot be reopened for writing through /proc/PID/exe" {
+	local before pid
+	before=$(sha256sum < "$RUNO_BIN")
+	runo create --bundle "$BUNDLE" "$ID"
+	pid=$(pid_of "$ID")
+	# Hold the file init executes, as a process in the container could, and
+	# write through it once no runo executes any more.
+	exec 9< "/proc/$pid/exe"
+	runo start "$ID"
+	run sh -c 'echo overwritten >> /proc/self/fd/9'
+	exec 9<&-
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	[ "$(sha256sum < "$RUNO_BIN")" = "$before" ]
+}
+
+@test "CVE-2019-5736: a process in the container cannot write runo init's binary during exec" {
+	local before pid shm i
+	before=$(sha256sum < "$RUNO_BIN")
+	runo run -d --bundle "$BUNDLE" "$ID"
+	pid=$(pid_of "$ID")
+	shm=/proc/$pid/root/dev/shm
+	# In the container: catch the runo init of an exec, hold its binary, and
+	# write through it when told (once no runo runs any more).
+	runo exec -d "$ID" sh -c '
+		while :; do
+			for p in /proc/[0-9]*; do
+				[ "$(cat $p/comm 2>/dev/null)" = runo ] && exec 9< $p/exe && break 2
+			done
+		done
+		touch /dev/shm/caught
+		until [ -e /dev/shm/go ]; do sleep 0.05; done
+		{ echo overwritten >> /proc/self/fd/9; } 2> /dev/shm/err || touch /dev/shm/refused
+		touch /dev/shm/done'
+	for i in $(seq 100); do
+		[ -e "$shm/caught" ] && break
+		runo exec "$ID" true
+	done
+	[ -e "$shm/caught" ]
+	touch "$shm/go"
+	for i in $(seq 100); do
+		[ -e "$shm/done" ] && break
+		sleep 0.05
+	done
+	cat "$shm/err"
+	[ -e "$shm/refused" ]
+	grep -q "Read-only file system" "$shm/err"
+	[ "$(sha256sum < "$RUNO_BIN")" = "$before" ]
+}
