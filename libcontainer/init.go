@@ -175,6 +175,12 @@ func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProces
 	if err := unix.Chdir(p.Cwd); err != nil {
 		return nil, fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
 	}
+	// A cwd reached through a descriptor of the runtime could lie outside
+	// the container's root (CVE-2024-21626): the kernel then has no path
+	// for it from the root.
+	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
+		return nil, fmt.Errorf("process.cwd %s: not inside the container", p.Cwd)
+	}
 	env, err := setUser(p)
 	if err != nil {
 		return nil, err

@@ -103,7 +103,10 @@ func (r *rootfs) prepare() error {
 			return fmt.Errorf("creating device %s (linux.devices[%d] or default): %w", d.Path, i, err)
 		}
 	}
-	return r.mkdirAll(r.spec.Process.Cwd)
+	if err := r.mkdirAll(r.spec.Process.Cwd); err != nil {
+		return fmt.Errorf("process.cwd %s: %w", r.spec.Process.Cwd, err)
+	}
+	return nil
 }
 
 // makeParentPrivate makes the mount holding the rootfs private, because

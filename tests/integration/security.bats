@@ -59,3 +59,21 @@ setup() {
 	grep -q "Read-only file system" "$shm/err"
 	[ "$(sha256sum < "$RUNO_BIN")" = "$before" ]
 }
+
+@test "CVE-2024-21626: a cwd through /proc/self/fd of the runtime is refused, in create and exec" {
+	local n
+	for n in 3 4 5 6 7 8 9 10 11 12; do
+		update_config --arg c "/proc/self/fd/$n" '.process.cwd = $c'
+		run runo create --bundle "$BUNDLE" "$ID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"process.cwd /proc/self/fd/$n: "* ]]
+		assert_no_leftovers "$ID"
+	done
+	update_config '.process.cwd = "/"'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	for n in 3 4 5 6 7 8 9 10 11 12; do
+		run runo exec --cwd "/proc/self/fd/$n" "$ID" pwd
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"process.cwd /proc/self/fd/$n: "* ]]
+	done
+}
