@@ -448,9 +448,16 @@ func (r *rootfs) finish() error {
 			return fmt.Errorf("linux.readonlyPaths %s: %w", p, err)
 		}
 	}
-	for _, p := range r.spec.Linux.MaskedPaths {
-		if err := maskPath(p); err != nil {
-			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
+	if len(r.spec.Linux.MaskedPaths) > 0 {
+		null, err := devNull()
+		if err != nil {
+			return fmt.Errorf("linux.maskedPaths: %w", err)
+		}
+		defer null.Close()
+		for _, p := range r.spec.Linux.MaskedPaths {
+			if err := maskPath(p, fdPath(null)); err != nil {
+				return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
+			}
 		}
 	}
 	if r.spec.Root.Readonly {
@@ -471,10 +478,31 @@ func readonlyPath(p string) error {
 	return remountBind(p, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
 }
 
-// maskPath hides a file behind /dev/null and a directory behind an empty
+// devNull opens the container's /dev/null for masking, refusing anything
+// but the null device itself (CVE-2025-31133): a symlink or another file in
+// its place would be bound over the masked paths instead.
+func devNull() (*os.File, error) {
+	fd, err := unix.Open("/dev/null", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening /dev/null: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "/dev/null")
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("/dev/null: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
+		f.Close()
+		return nil, errors.New("/dev/null is not the null device (char 1:3)")
+	}
+	return f, nil
+}
+
+// maskPath hides a file behind the null device at null and a directory behind an empty
 // read-only tmpfs.
-func maskPath(p string) error {
-	err := unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+func maskPath(p, null string) error {
+	err := unix.Mount(null, p, "", unix.MS_BIND, "")
 	if errors.Is(err, unix.ENOTDIR) {
 		err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "")
 	}

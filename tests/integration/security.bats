@@ -77,3 +77,22 @@ setup() {
 		[[ "$output" == *"process.cwd /proc/self/fd/$n: "* ]]
 	done
 }
+
+@test "CVE-2025-31133: maskedPaths are not masked with a /dev/null that is not the null device" {
+	local fake
+	for fake in '{"path": "/dev/null", "type": "c", "major": 1, "minor": 5}' \
+		'{"path": "/dev/null", "type": "p"}'; do
+		update_config --argjson d "$fake" '.linux.devices = [$d]'
+		run runo create --bundle "$BUNDLE" "$ID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"linux.maskedPaths: /dev/null is not the null device (char 1:3)"* ]]
+		assert_no_leftovers "$ID"
+	done
+	# A /dev/null bound from a host file, as a symlinked one would resolve,
+	# is refused too (here already when the device is made).
+	update_config '.linux.devices = [] | .mounts += [{"destination": "/dev/null", "type": "bind", "source": "/etc/hostname", "options": ["bind"]}]'
+	run runo create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/dev/null"* ]]
+	assert_no_leftovers "$ID"
+}
