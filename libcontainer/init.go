@@ -124,26 +124,30 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 	if err != nil {
 		return nil, fmt.Errorf("opening exec fifo: %w", err)
 	}
+	var r *rootfs
 	if newNamespace(spec, "mount") {
-		r := &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
+		r = &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
 			cgroupNS: newNamespace(spec, specs.CgroupNamespace)}
 		if err := r.prepare(); err != nil {
 			return nil, err
 		}
-		if err := hooks(); err != nil {
-			return nil, err
-		}
+	}
+	if err := hooks(); err != nil {
+		return nil, err
+	}
+	if r != nil {
 		if err := r.pivot(b.NoPivot); err != nil {
 			return nil, fmt.Errorf("entering rootfs: %w", err)
 		}
+	}
+	// Sysctls go in before readonlyPaths (usually /proc/sys) close them.
+	if err := setupSystem(spec); err != nil {
+		return nil, err
+	}
+	if r != nil {
 		if err := r.finish(); err != nil {
 			return nil, err
 		}
-	} else if err := hooks(); err != nil {
-		return nil, err
-	}
-	if err := setupSystem(spec); err != nil {
-		return nil, err
 	}
 	p, err := setupProcess(spec.Process, fifo, b.PreserveFds)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -173,10 +174,50 @@ func validateLinux(spec *specs.Spec) error {
 			return fmt.Errorf("linux.devices[%d].type: unknown %q", i, d.Type)
 		}
 	}
+	keys := make([]string, 0, len(l.Sysctl))
 	for key := range l.Sysctl {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
 		if strings.Contains(key, "..") || strings.ContainsAny(key, "/ ") {
 			return fmt.Errorf("linux.sysctl: invalid key %q", key)
 		}
+		if err := checkSysctl(key, l.Namespaces); err != nil {
+			return fmt.Errorf("linux.sysctl[%q]: %w", key, err)
+		}
 	}
 	return nil
+}
+
+var ipcSysctls = map[string]bool{
+	"kernel.msgmax": true, "kernel.msgmnb": true, "kernel.msgmni": true, "kernel.sem": true,
+	"kernel.shmall": true, "kernel.shmmax": true, "kernel.shmmni": true, "kernel.shm_rmid_forced": true,
+}
+
+// checkSysctl allows, as runc does, only sysctls that belong to a namespace
+// the container does not share with the host: setting any other would
+// change the host.
+func checkSysctl(key string, namespaces []specs.LinuxNamespace) error {
+	var ns specs.LinuxNamespaceType
+	switch {
+	case ipcSysctls[key] || strings.HasPrefix(key, "fs.mqueue."):
+		ns = specs.IPCNamespace
+	case strings.HasPrefix(key, "net."):
+		ns = specs.NetworkNamespace
+	case key == "kernel.hostname" || key == "kernel.domainname":
+		ns = specs.UTSNamespace
+	default:
+		return errors.New("not in a namespace of the container's own, so it would change the host")
+	}
+	for _, n := range namespaces {
+		if n.Type == ns && (n.Path == "" || !sameFile(n.Path, "/proc/self/ns/"+nsProcName[ns])) {
+			return nil
+		}
+	}
+	return fmt.Errorf("needs a %s namespace of the container's own", ns)
+}
+
+var nsProcName = map[specs.LinuxNamespaceType]string{
+	specs.IPCNamespace: "ipc", specs.NetworkNamespace: "net", specs.UTSNamespace: "uts",
 }

@@ -35,15 +35,18 @@ setup() {
 	# In the container: catch the runo init of an exec, hold its binary, and
 	# write through it when told (once no runo runs any more).
 	runo exec -d "$ID" sh -c '
+		attack() {
+			touch /dev/shm/caught
+			until [ -e /dev/shm/go ]; do sleep 0.05; done
+			{ echo overwritten >> /proc/self/fd/9; } 2> /dev/shm/err || touch /dev/shm/refused
+			touch /dev/shm/done
+		}
 		while :; do
 			for p in /proc/[0-9]*; do
-				[ "$(cat $p/comm 2>/dev/null)" = runo ] && exec 9< $p/exe && break 2
+				# The process may be gone by the time its exe is opened.
+				[ "$(cat $p/comm 2>/dev/null)" = runo ] && attack 9< $p/exe 2> /dev/null && exit
 			done
-		done
-		touch /dev/shm/caught
-		until [ -e /dev/shm/go ]; do sleep 0.05; done
-		{ echo overwritten >> /proc/self/fd/9; } 2> /dev/shm/err || touch /dev/shm/refused
-		touch /dev/shm/done'
+		done'
 	for i in $(seq 100); do
 		[ -e "$shm/caught" ] && break
 		runo exec "$ID" true
@@ -94,5 +97,27 @@ setup() {
 	run runo create --bundle "$BUNDLE" "$ID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"/dev/null"* ]]
+	assert_no_leftovers "$ID"
+}
+
+@test "only sysctls of the container's own namespaces are set" {
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789", "fs.mqueue.msg_max": "20"}'
+	set_args sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax /proc/sys/fs/mqueue/msg_max'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "1 123456789 20" ]
+	# A sysctl of no namespace, or of one the container shares with the host, would change the host.
+	update_config '.linux.sysctl = {"kernel.panic": "5"}'
+	run runo create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.sysctl[\"kernel.panic\"]: not in a namespace of the container'* ]]
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"} | .linux.namespaces |= map(select(.type != "network"))'
+	run runo create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.sysctl[\"net.ipv4.ip_forward\"]: needs a network namespace'* ]]
+	update_config --arg p "/proc/$$/ns/net" '.linux.namespaces += [{"type": "network", "path": $p}]'
+	run runo create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"needs a network namespace of the container's own"* ]]
 	assert_no_leftovers "$ID"
 }
