@@ -63,6 +63,9 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, name := range UnsupportedCaps(spec.Process.Capabilities) {
+		s.warn(fmt.Errorf("process.capabilities: %s is unknown to this kernel and skipped", name))
+	}
 	paths, err := layout.Paths(spec.Linux.CgroupsPath, o.ID)
 	if err != nil {
 		return nil, err

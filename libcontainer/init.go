@@ -185,9 +185,23 @@ func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProces
 	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
 		return nil, fmt.Errorf("process.cwd %s: not inside the container", p.Cwd)
 	}
+	caps, err := newProcessCaps(p.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	if caps != nil {
+		if err := caps.dropBounding(); err != nil {
+			return nil, err
+		}
+	}
 	env, err := setUser(p)
 	if err != nil {
 		return nil, err
+	}
+	if caps != nil {
+		if err := caps.apply(); err != nil {
+			return nil, err
+		}
 	}
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {

@@ -113,6 +113,9 @@ func validateProcess(p *specs.Process) error {
 			return fmt.Errorf("process.rlimits[%d]: soft limit %d is above hard limit %d", i, r.Soft, r.Hard)
 		}
 	}
+	if err := validateCaps(p.Capabilities); err != nil {
+		return err
+	}
 	if p.Terminal {
 		// Terminals come with console sockets and pty proxying; until then
 		// say so rather than run a process without the terminal it asked for.

@@ -33,6 +33,8 @@ load helpers
 
 @test "linux.devices are created with their type, numbers, mode and owner" {
 	update_config '.linux.devices = [{"path": "/dev/mydev", "type": "c", "major": 1, "minor": 3, "fileMode": 432, "uid": 1000, "gid": 1000}, {"path": "/dev/sub/fifo", "type": "p"}]'
+	# The owner writes: root without CAP_DAC_OVERRIDE could not.
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
 	run_in 'stat -c "%F %t:%T %a %u:%g" /dev/mydev; stat -c %F /dev/sub/fifo; echo hi > /dev/mydev && echo written'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "character special file 1:3 660 1000:1000" ]

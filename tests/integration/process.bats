@@ -38,6 +38,40 @@ load helpers
 	[ "${lines[1]}" = "CapEff:	0000000000000000" ]
 }
 
+@test "process.capabilities are applied exactly; the default set cannot do what it lacks" {
+	run_in 'grep ^Cap /proc/self/status; hostname other 2>&1; mknod /dev/shm/x c 1 3 2>&1'
+	# runc's default: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE.
+	[ "${lines[0]}" = "CapInh:	0000000000000000" ]
+	[ "${lines[1]}" = "CapPrm:	0000000020000420" ]
+	[ "${lines[2]}" = "CapEff:	0000000020000420" ]
+	[ "${lines[3]}" = "CapBnd:	0000000020000420" ]
+	[ "${lines[4]}" = "CapAmb:	0000000000000000" ]
+	[[ "${lines[5]}" == *"Operation not permitted"* ]]
+	[[ "${lines[6]}" == *"Operation not permitted"* ]]
+	# A non-root user keeps what is ambient; the sets are as asked.
+	update_config '.process.user = {"uid": 1000, "gid": 1000} | .process.capabilities = {
+		"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW", "CAP_SETUID"],
+		"effective": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL"],
+		"inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]}'
+	run_in 'grep ^Cap /proc/self/status'
+	[ "$(echo "$output" | tr -d '\t' | tr '\n' ' ')" = \
+		"CapInh:0000000000000020 CapPrm:0000000000000020 CapEff:0000000000000020 CapBnd:00000000000020a1 CapAmb:0000000000000020 " ]
+}
+
+@test "exec gets the container's capabilities" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	run runo exec "$ID" grep CapEff /proc/self/status
+	[ "$output" = "CapEff:	0000000020000420" ]
+}
+
+@test "an unknown capability is refused, naming it" {
+	update_config '.process.capabilities.effective += ["CAP_NO_SUCH"]'
+	run runo create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'process.capabilities.effective[3]: unknown capability \"CAP_NO_SUCH\"'* ]]
+	assert_no_leftovers "$ID"
+}
+
 @test "process.rlimits are applied" {
 	update_config '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 777}, {"type": "RLIMIT_NPROC", "soft": 300, "hard": 400}]'
 	run_in 'ulimit -n; ulimit -Hn; grep "Max processes" /proc/self/limits'
