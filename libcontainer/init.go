@@ -47,6 +47,13 @@ type initMsg struct {
 // It sets the container up, reports to the runtime, waits for `start` on
 // exec.fifo and executes the user's process. It returns only on failure.
 func Init() int {
+	// Until the final exec, which makes it dumpable again, nothing in the
+	// container may ptrace init or read its memory and descriptors
+	// (CVE-2016-9962).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
+		return 1
+	}
 	fd, err := strconv.Atoi(os.Getenv(syncFdEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "runo init: not started by runo")
