@@ -179,7 +179,7 @@ func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProces
 		}
 	}
 	if adj := p.OOMScoreAdj; adj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+		if err := writeProc("/proc/self/oom_score_adj", strconv.Itoa(*adj)); err != nil {
 			return nil, fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
 		}
 	}
@@ -245,11 +245,31 @@ func setupSystem(spec *specs.Spec) error {
 	}
 	for key, value := range spec.Linux.Sysctl {
 		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
-		if err := os.WriteFile(path, []byte(value), 0); err != nil {
+		if err := writeProc(path, value); err != nil {
 			return fmt.Errorf("linux.sysctl %s: %w", key, err)
 		}
 	}
 	return nil
+}
+
+// writeProc writes a kernel setting under /proc after checking that the
+// file opened is procfs's: the container's /proc could be anything the
+// image or its mounts put there (CVE-2019-16884, CVE-2025-52881).
+func writeProc(path, value string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("%s is not on procfs", path)
+	}
+	_, err = f.WriteString(value)
+	return err
 }
 
 var rlimits = map[string]int{

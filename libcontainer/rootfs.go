@@ -173,6 +173,20 @@ func (r *rootfs) mount(m specs.Mount) error {
 	if m.Type == "bind" || opts.isBind() {
 		return r.bind(m, opts)
 	}
+	if m.Type == "proc" || m.Type == "sysfs" {
+		// A symlink there would put the kernel's files elsewhere and leave
+		// files of the image where runo and the process expect them
+		// (CVE-2019-16884, CVE-2023-27561).
+		fd, err := unix.Openat2(int(r.root.Fd()), m.Destination, &unix.OpenHow{
+			Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS,
+		})
+		if err == unix.ELOOP {
+			return errors.New("the destination is a symlink in the image")
+		}
+		if err == nil {
+			unix.Close(fd)
+		}
+	}
 	target, err := r.mkdirAllHandle(m.Destination)
 	if err != nil {
 		return err

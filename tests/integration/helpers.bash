@@ -43,6 +43,17 @@ runo() {
 	"$RUNO_BIN" --root "$ROOT" "$@"
 }
 
+# create_fails runs create expecting an error, and puts the error in
+# $output. Not `run`: a container created by mistake would keep run's
+# output pipe open, and the test would hang instead of failing.
+create_fails() {
+	if runo create --bundle "$BUNDLE" "$ID" > /dev/null 2> "$BATS_TEST_TMPDIR/create.err"; then
+		echo "create succeeded" >&2
+		return 1
+	fi
+	output=$(cat "$BATS_TEST_TMPDIR/create.err")
+}
+
 # update_config applies a jq filter to the bundle's config.json.
 update_config() {
 	jq "$@" "$BUNDLE/config.json" > "$BUNDLE/config.json.new"

@@ -43,8 +43,7 @@ setup() {
 	local n
 	for n in 3 4 5 6 7 8 9 10 11 12; do
 		update_config --arg c "/proc/self/fd/$n" '.process.cwd = $c'
-		run runo create --bundle "$BUNDLE" "$ID"
-		[ "$status" -ne 0 ]
+		create_fails
 		[[ "$output" == *"process.cwd /proc/self/fd/$n: "* ]]
 		assert_no_leftovers "$ID"
 	done
@@ -62,16 +61,14 @@ setup() {
 	for fake in '{"path": "/dev/null", "type": "c", "major": 1, "minor": 5}' \
 		'{"path": "/dev/null", "type": "p"}'; do
 		update_config --argjson d "$fake" '.linux.devices = [$d]'
-		run runo create --bundle "$BUNDLE" "$ID"
-		[ "$status" -ne 0 ]
+		create_fails
 		[[ "$output" == *"linux.maskedPaths: /dev/null is not the null device (char 1:3)"* ]]
 		assert_no_leftovers "$ID"
 	done
 	# A /dev/null bound from a host file, as a symlinked one would resolve,
 	# is refused too (here already when the device is made).
 	update_config '.linux.devices = [] | .mounts += [{"destination": "/dev/null", "type": "bind", "source": "/etc/hostname", "options": ["bind"]}]'
-	run runo create --bundle "$BUNDLE" "$ID"
-	[ "$status" -ne 0 ]
+	create_fails
 	[[ "$output" == *"/dev/null"* ]]
 	assert_no_leftovers "$ID"
 }
@@ -84,16 +81,13 @@ setup() {
 	[ "$(echo $output)" = "1 123456789 20" ]
 	# A sysctl of no namespace, or of one the container shares with the host, would change the host.
 	update_config '.linux.sysctl = {"kernel.panic": "5"}'
-	run runo create --bundle "$BUNDLE" "$ID"
-	[ "$status" -ne 0 ]
+	create_fails
 	[[ "$output" == *'linux.sysctl[\"kernel.panic\"]: not in a namespace of the container'* ]]
 	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"} | .linux.namespaces |= map(select(.type != "network"))'
-	run runo create --bundle "$BUNDLE" "$ID"
-	[ "$status" -ne 0 ]
+	create_fails
 	[[ "$output" == *'linux.sysctl[\"net.ipv4.ip_forward\"]: needs a network namespace'* ]]
 	update_config --arg p "/proc/$$/ns/net" '.linux.namespaces += [{"type": "network", "path": $p}]'
-	run runo create --bundle "$BUNDLE" "$ID"
-	[ "$status" -ne 0 ]
+	create_fails
 	[[ "$output" == *"needs a network namespace of the container's own"* ]]
 	assert_no_leftovers "$ID"
 }
@@ -108,4 +102,32 @@ setup() {
 	run runo exec "$ID" sh -c 'tr "\0" "\n" < /proc/1/environ | grep -c PATH'
 	[ "$status" -eq 0 ]
 	[ "$output" = 1 ]
+}
+
+@test "CVE-2019-16884: a /proc or /sys that is a symlink in the image is refused" {
+	local dir
+	for dir in proc sys; do
+		rm -rf "$BUNDLE/rootfs/$dir" "$BUNDLE/rootfs/elsewhere"
+		mkdir "$BUNDLE/rootfs/elsewhere"
+		ln -s /elsewhere "$BUNDLE/rootfs/$dir"
+		create_fails
+		[[ "$output" == *"on /$dir): the destination is a symlink in the image"* ]]
+		assert_no_leftovers "$ID"
+		rm "$BUNDLE/rootfs/$dir"
+		mkdir "$BUNDLE/rootfs/$dir"
+	done
+}
+
+@test "CVE-2025-52881: settings are not written to a /proc that is not procfs" {
+	# No proc mount; the image ships its own /proc/sys and /proc/self files.
+	update_config 'del(.mounts[] | select(.type == "proc")) | .linux.maskedPaths = [] | .linux.readonlyPaths = [] | .root.readonly = false'
+	mkdir -p "$BUNDLE/rootfs/proc/sys/kernel" "$BUNDLE/rootfs/proc/self"
+	touch "$BUNDLE/rootfs/proc/sys/kernel/shmmax" "$BUNDLE/rootfs/proc/self/oom_score_adj"
+	update_config '.linux.sysctl = {"kernel.shmmax": "4096"}'
+	create_fails
+	[[ "$output" == *"linux.sysctl kernel.shmmax: /proc/sys/kernel/shmmax is not on procfs"* ]]
+	update_config 'del(.linux.sysctl) | .process.oomScoreAdj = 100'
+	create_fails
+	[[ "$output" == *"process.oomScoreAdj 100: /proc/self/oom_score_adj is not on procfs"* ]]
+	assert_no_leftovers "$ID"
 }
