@@ -36,7 +36,11 @@ unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-integration: runo build/rootfs
+# A receiver of SCM_RIGHTS messages, for the --pidfd-socket tests.
+build/recvfd: tests/recvfd/main.go
+	CGO_ENABLED=0 $(GO) build -o $@ ./tests/recvfd
+
+integration: runo build/rootfs build/recvfd
 	$(BATS) --timing tests/integration
 
 # The crash and leak tests at length: runo killed at 34 moments of each

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
@@ -98,6 +100,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE and chroot instead of pivot_root"},
 		&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "send a pidfd of the container's process to this unix socket"},
 	}
 }
 
@@ -116,5 +119,20 @@ func createOpts(cmd *cli.Command) (libcontainer.CreateOpts, error) {
 		NoPivot:      cmd.Bool("no-pivot"),
 		NoNewKeyring: cmd.Bool("no-new-keyring"),
 		PreserveFds:  int(n),
+		ListenFds:    listenFds(),
+		PidfdSocket:  cmd.String("pidfd-socket"),
 	}, nil
+}
+
+// listenFds is the number of systemd socket-activation descriptors runo was
+// given (LISTEN_FDS, for this very process by LISTEN_PID); they are passed on.
+func listenFds() int {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return 0
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }

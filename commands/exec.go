@@ -31,10 +31,10 @@ func execCommand() *cli.Command {
 			&cli.StringFlag{Name: "pid-file", Usage: "write the process's pid to this file"},
 			&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
 			&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
+			&cli.StringFlag{Name: "pidfd-socket", Usage: "send a pidfd of the process to this unix socket"},
 			// Accepted as runc accepts them, refused until they are implemented.
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a terminal (not supported yet)"},
 			&cli.StringFlag{Name: "console-socket", Usage: "send the terminal's master here (not supported yet)"},
-			&cli.StringFlag{Name: "pidfd-socket", Usage: "send a pidfd of the process here (not supported yet)"},
 			&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (not supported yet)"},
 			&cli.StringFlag{Name: "process-label", Usage: "SELinux label (not supported yet)"},
 			&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile (not supported yet)"},
@@ -66,7 +66,7 @@ func execCommand() *cli.Command {
 }
 
 func execOpts(cmd *cli.Command) (libcontainer.ExecOpts, error) {
-	for _, name := range []string{"tty", "console-socket", "pidfd-socket", "cap", "process-label", "apparmor", "cgroup"} {
+	for _, name := range []string{"tty", "console-socket", "cap", "process-label", "apparmor", "cgroup"} {
 		if cmd.IsSet(name) {
 			return libcontainer.ExecOpts{}, fmt.Errorf("exec --%s is not supported yet", name)
 		}
@@ -80,12 +80,14 @@ func execOpts(cmd *cli.Command) (libcontainer.ExecOpts, error) {
 		Detach:       cmd.Bool("detach"),
 		PidFile:      cmd.String("pid-file"),
 		IgnorePaused: cmd.Bool("ignore-paused"),
+		PidfdSocket:  cmd.String("pidfd-socket"),
 	}
 	n := cmd.Int("preserve-fds")
 	if n < 0 {
 		return o, fmt.Errorf("--preserve-fds: %d is negative", n)
 	}
 	o.PreserveFds = int(n)
+	o.ListenFds = listenFds()
 	for _, g := range cmd.StringSlice("additional-gids") {
 		gid, err := strconv.ParseUint(g, 10, 32)
 		if err != nil {

@@ -26,6 +26,11 @@ type CreateOpts struct {
 	NoPivot      bool
 	NoNewKeyring bool
 	PreserveFds  int
+	// ListenFds are systemd socket-activation descriptors (LISTEN_FDS),
+	// passed as 3.. before the preserved ones, as runc passes them.
+	ListenFds int
+	// PidfdSocket, if set, receives a pidfd of init once it is ready.
+	PidfdSocket string
 }
 
 // Container is one container, loaded from its state directory.
@@ -127,7 +132,8 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	// failed send is followed by reading init's reason below.
 	b := bootstrap{
 		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, Fifo: fifo, NoPivot: o.NoPivot,
-		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds, CgroupPaths: st.CgroupPaths, Pid: pid,
+		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
+		CgroupPaths: st.CgroupPaths, Pid: pid,
 	}
 	enc := json.NewEncoder(conn)
 	enc.Encode(&b)
@@ -177,6 +183,9 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 			return fmt.Errorf("writing pid file: %w", err)
 		}
 	}
+	if o.PidfdSocket != "" {
+		return sendPidfd(o.PidfdSocket, pid)
+	}
 	return nil
 }
 
@@ -204,7 +213,7 @@ func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.En
 			cfg.TimeOffsets += fmt.Sprintf("%s %d %d\n", clock, off.Secs, off.Nanosecs)
 		}
 	}
-	for fd := 3; fd < 3+o.PreserveFds; fd++ {
+	for fd := 3; fd < 3+o.ListenFds+o.PreserveFds; fd++ {
 		cfg.KeepFds = append(cfg.KeepFds, fd)
 	}
 	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))

@@ -37,6 +37,8 @@ type ExecOpts struct {
 	Detach       bool
 	PidFile      string
 	PreserveFds  int
+	ListenFds    int
+	PidfdSocket  string
 	IgnorePaused bool
 }
 
@@ -64,6 +66,11 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if o.PidFile != "" {
 		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 			return 0, fmt.Errorf("writing pid file: %w", err)
+		}
+	}
+	if o.PidfdSocket != "" {
+		if err := sendPidfd(o.PidfdSocket, pid); err != nil {
+			return 0, err
 		}
 	}
 	if o.Detach {
@@ -102,6 +109,7 @@ func (c *Container) execProcess(o ExecOpts) (*specs.Process, error) {
 	if err := validateProcess(p); err != nil {
 		return nil, err
 	}
+	p.Env = listenEnv(p.Env, o.ListenFds)
 	return p, nil
 }
 
@@ -121,6 +129,15 @@ func mergeEnv(env, extra []string) []string {
 		}
 	}
 	return out
+}
+
+// listenEnv announces n socket-activation descriptors to the process, which
+// is pid 1 of its namespace as far as systemd's protocol goes (as in runc).
+func listenEnv(env []string, n int) []string {
+	if n == 0 {
+		return env
+	}
+	return mergeEnv(env, []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"})
 }
 
 // parseUser reads --user "uid[:gid]".
@@ -182,7 +199,7 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts) (int, error) {
 	conn, child := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
 	defer conn.Close()
 	cfg.Env = []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))}
-	for fd := 3; fd < 3+o.PreserveFds; fd++ {
+	for fd := 3; fd < 3+o.ListenFds+o.PreserveFds; fd++ {
 		cfg.KeepFds = append(cfg.KeepFds, fd)
 	}
 	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
@@ -191,7 +208,7 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	json.NewEncoder(conn).Encode(&bootstrap{ID: c.ID, Exec: p, PreserveFds: o.PreserveFds})
+	json.NewEncoder(conn).Encode(&bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds})
 	var msg initMsg
 	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
 		reapExited(pid)

@@ -30,6 +30,9 @@ type bootstrap struct {
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	PreserveFds  int               `json:"preserve_fds,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
+	// ListenFds is how many of the preserved descriptors are socket-activation
+	// ones, announced to the process in LISTEN_FDS.
+	ListenFds int `json:"listen_fds,omitempty"`
 	// Pid is init's pid as the runtime sees it, for hooks.
 	Pid int `json:"pid,omitempty"`
 	// Exec is the process of `runo exec`: init only becomes it.
@@ -156,6 +159,7 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 			return nil, err
 		}
 	}
+	spec.Process.Env = listenEnv(spec.Process.Env, b.ListenFds)
 	p, err := setupProcess(spec.Process, fifo, b.PreserveFds)
 	if err != nil {
 		return nil, err

@@ -43,11 +43,11 @@ runo() {
 	"$RUNO_BIN" --root "$ROOT" "$@"
 }
 
-# create_fails runs create expecting an error, and puts the error in
-# $output. Not `run`: a container created by mistake would keep run's
-# output pipe open, and the test would hang instead of failing.
+# create_fails runs create (with any extra flags given) expecting an error,
+# and puts the error in $output. Not `run`: a container created by mistake
+# would keep run's output pipe open, and the test would hang, not fail.
 create_fails() {
-	if runo create --bundle "$BUNDLE" "$ID" > /dev/null 2> "$BATS_TEST_TMPDIR/create.err"; then
+	if runo create "$@" --bundle "$BUNDLE" "$ID" > /dev/null 2> "$BATS_TEST_TMPDIR/create.err"; then
 		echo "create succeeded" >&2
 		return 1
 	fi
