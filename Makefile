@@ -5,7 +5,7 @@ LDFLAGS := -X github.com/runo-runtime/runo/commands.Commit=$(COMMIT)
 SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 BATS    ?= bats
 
-.PHONY: all deps demo test unit integration stress bench clean
+.PHONY: all deps demo test unit integration stress fuzz bench clean
 
 all: runo
 
@@ -48,6 +48,12 @@ integration: runo build/rootfs build/recvfd
 stress: deps runo build/rootfs
 	CRASH_DELAYS="$$(seq -s ' ' 0 0.001 0.03) 0.05 0.1 0.2" CRASH_LOOPS=100 LEAK_CYCLES=1000 \
 		$(BATS) --timing tests/integration/crash.bats tests/integration/leaks.bats
+
+# The fuzz targets at length; `make test` runs their seed corpus.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz=FuzzParseSpec -fuzztime=$(FUZZTIME) ./libcontainer
+	$(GO) test -run '^$$' -fuzz=FuzzParseMountOptions -fuzztime=$(FUZZTIME) ./libcontainer
 
 bench: deps runo build/rootfs
 	tests/bench.sh

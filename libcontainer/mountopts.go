@@ -72,6 +72,9 @@ func parseMountOptions(options []string) parsedMount {
 	var p parsedMount
 	var data []string
 	for _, o := range options {
+		if o == "" {
+			continue
+		}
 		if opt, ok := mountOpts[o]; ok {
 			if opt.clear {
 				p.flags &^= opt.flag
