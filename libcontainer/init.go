@@ -154,6 +154,9 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 	if err := setupSystem(spec); err != nil {
 		return nil, err
 	}
+	if err := setPersonality(spec.Linux.Personality); err != nil {
+		return nil, err
+	}
 	if r != nil {
 		if err := r.finish(); err != nil {
 			return nil, err
@@ -195,6 +198,9 @@ func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProces
 	// for it from the root.
 	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
 		return nil, fmt.Errorf("process.cwd %s: not inside the container", p.Cwd)
+	}
+	if err := setSched(p); err != nil {
+		return nil, err
 	}
 	caps, err := newProcessCaps(p.Capabilities)
 	if err != nil {

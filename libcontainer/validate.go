@@ -116,6 +116,9 @@ func validateProcess(p *specs.Process) error {
 	if err := validateCaps(p.Capabilities); err != nil {
 		return err
 	}
+	if err := validateSched(p); err != nil {
+		return err
+	}
 	if p.Terminal {
 		// Terminals come with console sockets and pty proxying; until then
 		// say so rather than run a process without the terminal it asked for.
@@ -176,6 +179,9 @@ func validateLinux(spec *specs.Spec) error {
 		if _, ok := deviceTypes[d.Type]; !ok {
 			return fmt.Errorf("linux.devices[%d].type: unknown %q", i, d.Type)
 		}
+	}
+	if err := validatePersonality(l.Personality); err != nil {
+		return err
 	}
 	keys := make([]string, 0, len(l.Sysctl))
 	for key := range l.Sysctl {

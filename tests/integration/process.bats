@@ -120,3 +120,28 @@ load helpers
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"_ses.$ID-nk"* ]]
 }
+
+@test "linux.personality, process.ioPriority and process.scheduler are applied" {
+	update_config '.linux.personality = {"domain": "LINUX32"}
+		| .process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 3}
+		| .process.scheduler = {"policy": "SCHED_BATCH", "nice": 7}'
+	# /proc/self/stat: field 19 is the nice value, 41 the policy (3: SCHED_BATCH).
+	run_in 'uname -m; ionice -p $$; cut -d" " -f19,41 /proc/self/stat'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = i686 ]
+	[ "${lines[1]}" = "best-effort: prio 3" ]
+	[ "${lines[2]}" = "7 3" ]
+}
+
+@test "bad personality, ioPriority and scheduler values are refused, naming them" {
+	update_config '.linux.personality = {"domain": "LINUX64"}'
+	create_fails
+	[[ "$output" == *'linux.personality.domain: unknown \"LINUX64\"'* ]]
+	update_config 'del(.linux.personality) | .process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 9}'
+	create_fails
+	[[ "$output" == *"process.ioPriority.priority: 9 is outside 0..7"* ]]
+	update_config 'del(.process.ioPriority) | .process.scheduler = {"policy": "SCHED_ISO"}'
+	create_fails
+	[[ "$output" == *'process.scheduler.policy: unknown \"SCHED_ISO\"'* ]]
+	assert_no_leftovers "$ID"
+}

@@ -1,0 +1,106 @@
+package libcontainer
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+var schedPolicies = map[specs.LinuxSchedulerPolicy]uint32{
+	specs.SchedOther: unix.SCHED_NORMAL, specs.SchedFIFO: unix.SCHED_FIFO, specs.SchedRR: unix.SCHED_RR,
+	specs.SchedBatch: unix.SCHED_BATCH, specs.SchedIdle: unix.SCHED_IDLE, specs.SchedDeadline: unix.SCHED_DEADLINE,
+	// SCHED_ISO was never merged into Linux: refused as unknown.
+}
+
+var schedFlags = map[specs.LinuxSchedulerFlag]uint64{
+	specs.SchedFlagResetOnFork: unix.SCHED_FLAG_RESET_ON_FORK, specs.SchedFlagReclaim: unix.SCHED_FLAG_RECLAIM,
+	specs.SchedFlagDLOverrun: unix.SCHED_FLAG_DL_OVERRUN, specs.SchedFlagKeepPolicy: unix.SCHED_FLAG_KEEP_POLICY,
+	specs.SchedFlagKeepParams: unix.SCHED_FLAG_KEEP_PARAMS, specs.SchedFlagUtilClampMin: unix.SCHED_FLAG_UTIL_CLAMP_MIN,
+	specs.SchedFlagUtilClampMax: unix.SCHED_FLAG_UTIL_CLAMP_MAX,
+}
+
+var ioprioClasses = map[specs.IOPriorityClass]int{
+	specs.IOPRIO_CLASS_RT: 1, specs.IOPRIO_CLASS_BE: 2, specs.IOPRIO_CLASS_IDLE: 3,
+}
+
+// personalities are the kernel's PER_LINUX and PER_LINUX32.
+var personalities = map[specs.LinuxPersonalityDomain]uintptr{
+	specs.PerLinux: 0x0000, specs.PerLinux32: 0x0008,
+}
+
+// validateSched checks process.scheduler and process.ioPriority.
+func validateSched(p *specs.Process) error {
+	if s := p.Scheduler; s != nil {
+		if _, ok := schedPolicies[s.Policy]; !ok {
+			return fmt.Errorf("process.scheduler.policy: unknown %q", s.Policy)
+		}
+		if s.Nice < -20 || s.Nice > 19 {
+			return fmt.Errorf("process.scheduler.nice: %d is outside -20..19", s.Nice)
+		}
+		for i, f := range s.Flags {
+			if _, ok := schedFlags[f]; !ok {
+				return fmt.Errorf("process.scheduler.flags[%d]: unknown %q", i, f)
+			}
+		}
+	}
+	if io := p.IOPriority; io != nil {
+		if _, ok := ioprioClasses[io.Class]; !ok {
+			return fmt.Errorf("process.ioPriority.class: unknown %q", io.Class)
+		}
+		if io.Priority < 0 || io.Priority > 7 {
+			return fmt.Errorf("process.ioPriority.priority: %d is outside 0..7", io.Priority)
+		}
+	}
+	return nil
+}
+
+// validatePersonality checks linux.personality.
+func validatePersonality(pe *specs.LinuxPersonality) error {
+	if pe == nil {
+		return nil
+	}
+	if _, ok := personalities[pe.Domain]; !ok {
+		return fmt.Errorf("linux.personality.domain: unknown %q", pe.Domain)
+	}
+	if len(pe.Flags) > 0 {
+		return fmt.Errorf("linux.personality.flags: unknown %q (none are defined)", pe.Flags[0])
+	}
+	return nil
+}
+
+// setSched applies the scheduling attributes and I/O priority to the
+// calling thread, the one that executes the process.
+func setSched(p *specs.Process) error {
+	if s := p.Scheduler; s != nil {
+		attr := unix.SchedAttr{
+			Policy: schedPolicies[s.Policy], Nice: s.Nice, Priority: uint32(s.Priority),
+			Runtime: s.Runtime, Deadline: s.Deadline, Period: s.Period,
+		}
+		for _, f := range s.Flags {
+			attr.Flags |= schedFlags[f]
+		}
+		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+			return fmt.Errorf("process.scheduler: %w", err)
+		}
+	}
+	if io := p.IOPriority; io != nil {
+		const whoProcess = 1 // IOPRIO_WHO_PROCESS: with 0, the calling thread
+		prio := ioprioClasses[io.Class]<<13 | io.Priority
+		if _, _, e := unix.Syscall(unix.SYS_IOPRIO_SET, whoProcess, 0, uintptr(prio)); e != 0 {
+			return fmt.Errorf("process.ioPriority: %w", e)
+		}
+	}
+	return nil
+}
+
+// setPersonality sets linux.personality for the process to come.
+func setPersonality(pe *specs.LinuxPersonality) error {
+	if pe == nil {
+		return nil
+	}
+	if _, _, e := unix.Syscall(unix.SYS_PERSONALITY, personalities[pe.Domain], 0, 0); e != 0 {
+		return fmt.Errorf("linux.personality: %w", e)
+	}
+	return nil
+}
