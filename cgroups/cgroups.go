@@ -331,6 +331,55 @@ func Frozen(paths map[string]string) bool {
 	return false
 }
 
+// SetFrozen freezes or thaws the container's processes and waits until the
+// kernel reports it done: the v1 freezer where there is one, else cgroup2's
+// cgroup.freeze.
+func SetFrozen(paths map[string]string, frozen bool) error {
+	if p, ok := paths["freezer"]; ok {
+		state := "THAWED"
+		if frozen {
+			state = "FROZEN"
+		}
+		return waitFor(p, "freezer.state", state, func() error { return WriteFile(p, "freezer.state", state) })
+	}
+	if p, ok := paths[Unified]; ok {
+		value := "0"
+		if frozen {
+			value = "1"
+		}
+		if err := WriteFile(p, "cgroup.freeze", value); err != nil {
+			return err
+		}
+		return waitFor(p, "cgroup.events", "frozen "+value, nil)
+	}
+	return errors.New("the container has no freezer cgroup")
+}
+
+// waitFor (re)does act until file in dir shows want (a whole line), for up
+// to 5 seconds: a v1 freezer may stay FREEZING while a task is busy.
+func waitFor(dir, file, want string, act func() error) error {
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if act != nil {
+			if err := act(); err != nil {
+				return err
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.TrimSpace(line) == want {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %q did not reach %q", filepath.Join(dir, file), strings.TrimSpace(string(b)), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Destroy removes dirs (as made by Create), deepest first. A cgroup whose
 // last process is still exiting is busy for a moment, so removal is retried
 // for up to a second; a directory already gone is not an error.

@@ -62,7 +62,8 @@ func newApp() *cli.Command {
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
 			createCommand(), deleteCommand(), execCommand(), killCommand(), listCommand(),
-			runCommand(), specCommand(), startCommand(), stateCommand(),
+			pauseCommand(), psCommand(), resumeCommand(), runCommand(), specCommand(),
+			startCommand(), stateCommand(),
 		},
 	}
 }

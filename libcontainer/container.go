@@ -329,6 +329,36 @@ func (c *Container) awaitFifo(fd int) error {
 	}
 }
 
+// Pause freezes every process of a running container.
+func (c *Container) Pause() error {
+	if s := c.Status(); s != Running {
+		return fmt.Errorf("cannot pause a container that is %s: %w", s, ErrNotRunning)
+	}
+	if err := cgroups.SetFrozen(c.State.CgroupPaths, true); err != nil {
+		return fmt.Errorf("pausing: %w", err)
+	}
+	return nil
+}
+
+// Resume thaws a paused container.
+func (c *Container) Resume() error {
+	if s := c.Status(); s != Paused {
+		return fmt.Errorf("cannot resume a container that is %s, not paused", s)
+	}
+	if err := cgroups.SetFrozen(c.State.CgroupPaths, false); err != nil {
+		return fmt.Errorf("resuming: %w", err)
+	}
+	return nil
+}
+
+// Pids lists the host pids of every process in the container.
+func (c *Container) Pids() ([]int, error) {
+	if c.Status() == Stopped {
+		return nil, ErrNotRunning
+	}
+	return cgroups.Pids(c.State.CgroupPaths)
+}
+
 // Signal sends sig to the container's init, or with all to every process
 // in its cgroup.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
