@@ -104,6 +104,9 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	if err := cgroups.Create(st.CgroupDirs); err != nil {
 		return err
 	}
+	if err := applyResources(st.CgroupPaths, spec.Linux.Resources); err != nil {
+		return err
+	}
 	fifo := filepath.Join(c.h.dir, fifoName)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return fmt.Errorf("creating exec fifo %s: %w", fifo, err)

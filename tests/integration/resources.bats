@@ -1,0 +1,36 @@
+#!/usr/bin/env bats
+# linux.resources, written before the process runs and seen from both sides.
+
+load helpers
+
+@test "memory, cpu, cpuset and pids limits are set, inside and outside" {
+	update_config '.linux.resources.pids = {"limit": 10}
+		| .linux.resources.memory = {"limit": 67108864}
+		| .linux.resources.cpu = {"quota": 50000, "period": 100000, "shares": 512, "cpus": "0"}'
+	set_args sh -c 'cd /sys/fs/cgroup; cat pids/pids.max memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares cpuset/cpuset.cpus'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "10 67108864 50000 100000 512 0" ]
+	runo run -d --bundle "$BUNDLE" "$ID-d"
+	local dir
+	dir=$(cgroup_dirs "$ID-d" | grep /pids/)
+	[ "$(cat "$dir/pids.max")" = 10 ]
+}
+
+@test "pids.limit stops a fork bomb and memory.limit kills a process that passes it" {
+	update_config '.linux.resources.pids = {"limit": 10}'
+	set_args sh -c 'for i in $(seq 20); do sleep 5 & done; wait'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[[ "$output" == *"can't fork"* ]]
+	update_config 'del(.linux.resources.pids) | .linux.resources.memory = {"limit": 16777216}'
+	set_args sh -c 'tail /dev/zero'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 137 ]
+}
+
+@test "a value the kernel refuses fails create, naming the resource, and leaves nothing" {
+	update_config '.linux.resources.cpu = {"cpus": "99"}'
+	create_fails
+	[[ "$output" == *'linux.resources.cpu.cpus: writing \"99\" to '*'/cpuset.cpus: '* ]]
+	assert_no_leftovers "$ID"
+}
