@@ -111,10 +111,70 @@ func v1Dir(paths map[string]string, ctrl string) string {
 	return ""
 }
 
+// defaultDeviceRules are what every container may use whatever its rules
+// say, as in runc: making any node, the standard devices, ttys and ptys.
+var defaultDeviceRules = []string{
+	"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+	"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+}
+
+// applyDevices writes linux.resources.devices to the v1 devices cgroup:
+// everything denied, then the rules in order, then the defaults. cgroup2
+// needs an eBPF program for this, which runo does not load yet.
+func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) error {
+	dir := v1Dir(paths, "devices")
+	if dir == "" {
+		return nil
+	}
+	if err := cgroups.WriteFile(dir, "devices.deny", "a"); err != nil {
+		return fmt.Errorf("linux.resources.devices: %w", err)
+	}
+	for i, r := range rules {
+		file := "devices.deny"
+		if r.Allow {
+			file = "devices.allow"
+		}
+		if err := cgroups.WriteFile(dir, file, deviceRule(r)); err != nil {
+			return fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
+		}
+	}
+	for _, rule := range defaultDeviceRules {
+		if err := cgroups.WriteFile(dir, "devices.allow", rule); err != nil {
+			return fmt.Errorf("linux.resources.devices (default %q): %w", rule, err)
+		}
+	}
+	return nil
+}
+
+// deviceRule is a rule in the devices cgroup's "type major:minor access".
+func deviceRule(r specs.LinuxDeviceCgroup) string {
+	typ, major, minor, access := r.Type, "*", "*", r.Access
+	if typ == "" {
+		typ = "a"
+	}
+	if r.Major != nil {
+		major = strconv.FormatInt(*r.Major, 10)
+	}
+	if r.Minor != nil {
+		minor = strconv.FormatInt(*r.Minor, 10)
+	}
+	if access == "" {
+		access = "rwm"
+	}
+	return fmt.Sprintf("%s %s:%s %s", typ, major, minor, access)
+}
+
 // applyResources writes linux.resources into the container's cgroups: to a
 // v1 hierarchy with the controller, else to cgroup2 where the controller
 // is enabled. Errors name the resource and the file.
 func applyResources(paths map[string]string, r *specs.LinuxResources) error {
+	var devices []specs.LinuxDeviceCgroup
+	if r != nil {
+		devices = r.Devices
+	}
+	if err := applyDevices(paths, devices); err != nil {
+		return err
+	}
 	for _, s := range resourceSettings(r) {
 		dir, file, value := v1Dir(paths, s.v1Ctrl), s.v1, s.value
 		if dir == "" {

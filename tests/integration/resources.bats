@@ -34,3 +34,29 @@ load helpers
 	[[ "$output" == *'linux.resources.cpu.cpus: writing \"99\" to '*'/cpuset.cpus: '* ]]
 	assert_no_leftovers "$ID"
 }
+
+# with_mknod lets the container's root make device nodes (it may, by
+# default, only use the standard ones).
+with_mknod() {
+	update_config '.process.capabilities |= (.bounding += ["CAP_MKNOD"] | .effective += ["CAP_MKNOD"] | .permitted += ["CAP_MKNOD"])'
+}
+
+@test "devices: only the default devices and those allowed can be opened" {
+	# /dev/fuse, c 10:229: not a default device.
+	with_mknod
+	set_args sh -c 'mknod /dev/fuse c 10 229 && (exec 3<> /dev/fuse) && echo opened; head -c1 /dev/zero | wc -c'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[[ "$output" == *"/dev/fuse: Operation not permitted"* ]]
+	[[ "$output" != *opened* ]]
+	[ "${lines[-1]}" = 1 ]
+	update_config '.linux.resources.devices += [{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rw"}]'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = opened ]
+	# From outside: the rule is in the container's devices cgroup, nothing more.
+	runo run -d --bundle "$BUNDLE" "$ID-d"
+	local list
+	list=$(cat "$(cgroup_dirs "$ID-d" | grep /devices/)/devices.list")
+	[[ "$list" == *"c 10:229 rw"* ]]
+	[[ "$list" != *"a *:* rwm"* ]]
+}
