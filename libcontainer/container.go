@@ -104,9 +104,6 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	if err := cgroups.Create(st.CgroupDirs); err != nil {
 		return err
 	}
-	if err := applyResources(st.CgroupPaths, spec.Linux.Resources); err != nil {
-		return err
-	}
 	fifo := filepath.Join(c.h.dir, fifoName)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return fmt.Errorf("creating exec fifo %s: %w", fifo, err)
@@ -129,6 +126,11 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	entry.Close()
 	child.Close()
 	if err != nil {
+		return err
+	}
+	// While init's runtime starts: it does nothing in the container before
+	// it has the bootstrap, so the limits are in place before it acts.
+	if err := applyResources(st.CgroupPaths, spec.Linux.Resources); err != nil {
 		return err
 	}
 	// config.json goes as read, cheaper than encoding the spec again. A
