@@ -145,12 +145,11 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	if err := writeFileAtomic(filepath.Join(c.h.dir, configFile), config, 0o600); err != nil {
 		return err
 	}
+	// The pid is saved with the ready state: until then a killed runo's
+	// init is found through the cgroup, which it has been in since birth.
 	st.Pid = pid
 	if _, _, st.PidStartTime, err = procStat(pid); err != nil {
 		return fmt.Errorf("reading start time of init %d: %w", pid, err)
-	}
-	if err := c.h.save(st); err != nil {
-		return err
 	}
 	dec := json.NewDecoder(conn)
 	for {

@@ -163,8 +163,8 @@ running() { runo run -d --bundle "$BUNDLE" "$1"; }
 
 @test "a full state filesystem fails create clearly at each step and leaves nothing" {
 	# A tmpfs with room for n inodes fills up at a later step of create as n
-	# grows: the state directory, state.json, exec.fifo, the config copy, the
-	# pid, ready.
+	# grows: the state root and directory, state.json, exec.fifo, the config
+	# copy, the ready state.
 	local small=$BATS_TEST_TMPDIR/small n failed=0
 	mkdir "$small"
 	for n in 2 3 4 5 6 7; do
