@@ -25,7 +25,10 @@
 // # Steps in the child
 //
 // The child is born in the caller's cgroup v2 directory, if one is given
-// (clone3 with CLONE_INTO_CGROUP). Then:
+// (clone3 with CLONE_INTO_CGROUP). When nothing is joined and no user or
+// time namespace is asked for, it is also born in its new namespaces
+// (clone3 with the CLONE_NEW* flags; the cgroup namespace waits for step
+// 0), and steps 1 to 5 reduce to that. Otherwise:
 //
 //  0. move itself into the given cgroup v1 hierarchies by writing "0" to their
 //     "tasks" files: a lone thread moving itself is cheap, while moving a

@@ -119,13 +119,17 @@ func Start(c *Config) (pid int, err error) {
 	first, errno := forkChild(a)
 	unix.Close(status[1])
 	unix.Close(ack[0])
-	if errno != 0 && c.Cgroup2 != nil {
-		return 0, fmt.Errorf("forking into cgroup %s: %w", c.Cgroup2.Name(), errno)
-	}
 	if errno != 0 {
-		return 0, fmt.Errorf("forking: %w", errno)
+		what := "forking"
+		if a.clone3 != nil && a.clone3.flags&^unix.CLONE_INTO_CGROUP != 0 {
+			what = fmt.Sprintf("creating namespaces %v", newNamespaces(c))
+		}
+		if c.Cgroup2 != nil {
+			what += " in cgroup " + c.Cgroup2.Name()
+		}
+		return 0, fmt.Errorf("%s: %w", what, errno)
 	}
-	return wait(c, first, joined, status[0], ack[1])
+	return wait(c, a.fork, first, joined, status[0], ack[1])
 }
 
 type joinedNS struct {
@@ -179,6 +183,18 @@ func prepare(c *Config) (*childArgs, []joinedNS, error) {
 		a.joinFds = append(a.joinFds, uintptr(ns.fd))
 		a.joinTypes = append(a.joinTypes, nsFlags[ns.Type])
 	}
+	// With nothing to join or wait for, and no user or time namespace, the
+	// first clone makes the new namespaces itself and no second fork is
+	// needed. A new cgroup namespace still waits until the child has moved
+	// itself into its v1 cgroups.
+	if len(joined) == 0 && !a.newUser && !a.wait && a.unshareFlags&unix.CLONE_NEWTIME == 0 {
+		if a.clone3 == nil {
+			a.clone3 = &cloneArgs{exitSignal: uint64(unix.SIGCHLD)}
+		}
+		a.clone3.flags |= uint64(a.unshareFlags &^ unix.CLONE_NEWCGROUP)
+		a.unshareFlags &= unix.CLONE_NEWCGROUP
+		a.fork = false
+	}
 	if c.TimeOffsets != "" {
 		if a.unshareFlags&unix.CLONE_NEWTIME == 0 {
 			return fail(errors.New("time offsets need a new time namespace"))
@@ -211,7 +227,7 @@ func bytePtr(s string) *byte {
 
 // wait follows the child's status records until the final exec, answering
 // its request to be placed, and reaps the intermediate child of a double fork.
-func wait(c *Config, first int, joined []joinedNS, status, ack int) (int, error) {
+func wait(c *Config, forks bool, first int, joined []joinedNS, status, ack int) (int, error) {
 	final := first
 	fail := func(err error) (int, error) {
 		unix.Kill(first, unix.SIGKILL)
@@ -253,7 +269,7 @@ func wait(c *Config, first int, joined []joinedNS, status, ack int) (int, error)
 			return fail(fmt.Errorf("child sent unknown status record %d", kind))
 		}
 	}
-	if final == first && first != 0 && needsFork(c) {
+	if final == first && first != 0 && forks {
 		return fail(errors.New("child exited before reporting the pid of the process in the new namespaces"))
 	}
 	if final != first {
@@ -282,15 +298,6 @@ func readRecord(fd int, rec []byte) error {
 	return nil
 }
 
-func needsFork(c *Config) bool {
-	for _, ns := range c.Namespaces {
-		if ns.Type == "pid" || ns.Type == "time" {
-			return true
-		}
-	}
-	return false
-}
-
 func reap(pid int) {
 	var ws unix.WaitStatus
 	for {
@@ -299,6 +306,17 @@ func reap(pid int) {
 			return
 		}
 	}
+}
+
+// newNamespaces lists the types of the namespaces c creates, but a user one.
+func newNamespaces(c *Config) []string {
+	var names []string
+	for _, ns := range c.Namespaces {
+		if ns.Path == "" && ns.Type != "user" {
+			names = append(names, ns.Type)
+		}
+	}
+	return names
 }
 
 // describe turns a child's error record into an error naming what failed.
@@ -318,13 +336,7 @@ func describe(c *Config, joined []joinedNS, step, index uint32, errno syscall.Er
 	case stepWait:
 		return fmt.Errorf("waiting for the runtime: %w", errno)
 	case stepUnshare:
-		var names []string
-		for _, ns := range c.Namespaces {
-			if ns.Path == "" && ns.Type != "user" {
-				names = append(names, ns.Type)
-			}
-		}
-		return fmt.Errorf("creating namespaces %v: %w", names, errno)
+		return fmt.Errorf("creating namespaces %v: %w", newNamespaces(c), errno)
 	case stepTimeOffsets:
 		return fmt.Errorf("writing time namespace offsets %q: %w", c.TimeOffsets, errno)
 	case stepFork:
