@@ -4,13 +4,21 @@ import (
 	"context"
 
 	"github.com/urfave/cli/v3"
+
+	"github.com/runo-runtime/runo/libcontainer"
 )
 
 // startCommand starts the process of a created container.
 func startCommand() *cli.Command {
+	return lockedCommand("start", "start the process of a created container", (*libcontainer.Container).Start)
+}
+
+// lockedCommand is a subcommand that takes one container id and acts on
+// the container while holding its lock.
+func lockedCommand(name, usage string, act func(*libcontainer.Container) error) *cli.Command {
 	return &cli.Command{
-		Name:      "start",
-		Usage:     "start the process of a created container",
+		Name:      name,
+		Usage:     usage,
 		ArgsUsage: "<container-id>",
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkArgs(cmd, 1, true); err != nil {
@@ -21,7 +29,7 @@ func startCommand() *cli.Command {
 				return err
 			}
 			defer c.Close()
-			return c.Start()
+			return act(c)
 		},
 	}
 }
