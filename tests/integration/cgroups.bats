@@ -70,7 +70,7 @@ check_own_cgroups() {
 	[[ "$output" == *"systemd"* ]]
 }
 
-@test "the container sees only its own cgroups, read-only" {
+@test "CVE-2023-25809: without a cgroup namespace the container sees only its own cgroups, read-only" {
 	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
 	check_own_cgroups
 }

@@ -131,3 +131,17 @@ setup() {
 	[[ "$output" == *"process.oomScoreAdj 100: /proc/self/oom_score_adj is not on procfs"* ]]
 	assert_no_leftovers "$ID"
 }
+
+@test "CVE-2022-29162: the inheritable set is empty unless config.json asks for it" {
+	# runo itself runs with CAP_KILL inheritable; it is not passed on, to
+	# root or another user.
+	set_args sh -c 'grep CapInh /proc/self/status'
+	run setpriv --inh-caps +kill "$RUNO_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+	[ "$output" = "CapInh:	0000000000000000" ]
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	run setpriv --inh-caps +kill "$RUNO_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+	[ "$output" = "CapInh:	0000000000000000" ]
+	update_config '.process.capabilities.inheritable = ["CAP_KILL"]'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$output" = "CapInh:	0000000000000020" ]
+}
