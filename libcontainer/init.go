@@ -71,7 +71,7 @@ func Init() int {
 	}
 	var p *userProcess
 	if b.Exec != nil {
-		p, err = setupProcess(b.Exec, nil, b.PreserveFds)
+		p, err = setupExec(&b)
 	} else {
 		var spec *specs.Spec
 		if spec, err = ParseSpec(b.Config); err == nil {
@@ -100,6 +100,24 @@ type userProcess struct {
 	// startHooks run once start has opened the fifo, before the exec.
 	startHooks []specs.Hook
 	hookState  []byte
+}
+
+// setupExec prepares the process of `runo exec`, pinned first to the
+// initial cpus of process.execCPUAffinity while it sets up, then to the
+// final ones (the initial if there are none) for the process itself.
+func setupExec(b *bootstrap) (*userProcess, error) {
+	aff := b.Exec.ExecCPUAffinity
+	if aff == nil {
+		return setupProcess(b.Exec, nil, b.PreserveFds)
+	}
+	if err := setAffinity(aff.Initial); err != nil {
+		return nil, err
+	}
+	p, err := setupProcess(b.Exec, nil, b.PreserveFds)
+	if err != nil {
+		return nil, err
+	}
+	return p, setAffinity(aff.Final)
 }
 
 // createHooks runs the hooks of create at their point, mounts made and

@@ -2,6 +2,8 @@ package libcontainer
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -101,6 +103,58 @@ func setPersonality(pe *specs.LinuxPersonality) error {
 	}
 	if _, _, e := unix.Syscall(unix.SYS_PERSONALITY, personalities[pe.Domain], 0, 0); e != 0 {
 		return fmt.Errorf("linux.personality: %w", e)
+	}
+	return nil
+}
+
+// parseCPUList reads a cpuset list such as "0-2,4".
+func parseCPUList(s string) (*unix.CPUSet, error) {
+	var set unix.CPUSet
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		b := a
+		if err == nil && isRange {
+			b, err = strconv.Atoi(hi)
+		}
+		if err != nil || a < 0 || b < a || b >= 1024 {
+			return nil, fmt.Errorf("%q is not a list of cpus", s)
+		}
+		for c := a; c <= b; c++ {
+			set.Set(c)
+		}
+	}
+	return &set, nil
+}
+
+// validateAffinity checks process.execCPUAffinity.
+func validateAffinity(a *specs.CPUAffinity) error {
+	if a == nil {
+		return nil
+	}
+	for field, list := range map[string]string{"initial": a.Initial, "final": a.Final} {
+		if list == "" {
+			continue
+		}
+		if _, err := parseCPUList(list); err != nil {
+			return fmt.Errorf("process.execCPUAffinity.%s: %w", field, err)
+		}
+	}
+	return nil
+}
+
+// setAffinity pins the calling thread, and so the process it executes, to
+// the cpus of list (which validation has checked).
+func setAffinity(list string) error {
+	if list == "" {
+		return nil
+	}
+	set, err := parseCPUList(list)
+	if err != nil {
+		return err
+	}
+	if err := unix.SchedSetaffinity(0, set); err != nil {
+		return fmt.Errorf("process.execCPUAffinity %s: %w", list, err)
 	}
 	return nil
 }

@@ -119,6 +119,9 @@ func validateProcess(p *specs.Process) error {
 	if err := validateSched(p); err != nil {
 		return err
 	}
+	if err := validateAffinity(p.ExecCPUAffinity); err != nil {
+		return err
+	}
 	if p.Terminal {
 		// Terminals come with console sockets and pty proxying; until then
 		// say so rather than run a process without the terminal it asked for.

@@ -128,3 +128,21 @@ setup() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"not running"* ]]
 }
+
+@test "exec pins the process to process.execCPUAffinity" {
+	[ "$(nproc)" -ge 2 ] || skip "needs two cpus"
+	cat > "$BATS_TEST_TMPDIR/p.json" <<-'EOF2'
+		{"args": ["grep", "Cpus_allowed_list", "/proc/self/status"], "cwd": "/",
+		 "execCPUAffinity": {"initial": "0", "final": "1"}}
+	EOF2
+	run runo exec --process "$BATS_TEST_TMPDIR/p.json" "$ID"
+	[ "$output" = "Cpus_allowed_list:	1" ]
+	# Without a final set, the initial one stays.
+	jq 'del(.execCPUAffinity.final)' "$BATS_TEST_TMPDIR/p.json" > "$BATS_TEST_TMPDIR/q.json"
+	run runo exec --process "$BATS_TEST_TMPDIR/q.json" "$ID"
+	[ "$output" = "Cpus_allowed_list:	0" ]
+	jq '.execCPUAffinity.final = "1-x"' "$BATS_TEST_TMPDIR/p.json" > "$BATS_TEST_TMPDIR/r.json"
+	run runo exec --process "$BATS_TEST_TMPDIR/r.json" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'process.execCPUAffinity.final: \"1-x\" is not a list of cpus'* ]]
+}
