@@ -182,15 +182,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	if err := c.h.save(st); err != nil {
 		return err
 	}
-	if o.PidFile != "" {
-		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
-			return fmt.Errorf("writing pid file: %w", err)
-		}
-	}
-	if o.PidfdSocket != "" {
-		return sendPidfd(o.PidfdSocket, pid)
-	}
-	return nil
+	return announce(pid, o.PidFile, o.PidfdSocket)
 }
 
 // startInit starts `runo init` in the container's namespaces and cgroups.

@@ -63,15 +63,8 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if o.PidFile != "" {
-		if err := writeFileAtomic(o.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
-			return 0, fmt.Errorf("writing pid file: %w", err)
-		}
-	}
-	if o.PidfdSocket != "" {
-		if err := sendPidfd(o.PidfdSocket, pid); err != nil {
-			return 0, err
-		}
+	if err := announce(pid, o.PidFile, o.PidfdSocket); err != nil {
+		return 0, err
 	}
 	if o.Detach {
 		return 0, nil

@@ -3,9 +3,24 @@ package libcontainer
 import (
 	"fmt"
 	"net"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
+
+// announce tells the caller the pid of a new process, as --pid-file and
+// --pidfd-socket ask (create, run, exec alike).
+func announce(pid int, pidFile, pidfdSocket string) error {
+	if pidFile != "" {
+		if err := writeFileAtomic(pidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+			return fmt.Errorf("writing pid file: %w", err)
+		}
+	}
+	if pidfdSocket != "" {
+		return sendPidfd(pidfdSocket, pid)
+	}
+	return nil
+}
 
 // sendPidfd sends a pidfd of pid to the unix socket at path (--pidfd-socket)
 // as one SCM_RIGHTS message, as runc does: the receiver can then wait for
