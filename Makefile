@@ -23,7 +23,7 @@ build/rootfs: tests/mkrootfs.sh
 build/bundle: runo build/rootfs
 	rm -rf $@ && mkdir -p $@ && cp -a build/rootfs $@/rootfs
 	./runo spec --bundle $@
-	jq '.process.args = ["sh", "-c", "echo hello from $$(hostname), pid $$$$; cat /proc/self/cgroup | head -3"]' \
+	jq '.process.terminal = false | .process.args = ["sh", "-c", "echo hello from $$(hostname), pid $$$$; cat /proc/self/cgroup | head -3"]' \
 		$@/config.json > $@/config.tmp && mv $@/config.tmp $@/config.json
 
 # Builds runo and runs a busybox container from a fresh bundle.
@@ -36,11 +36,12 @@ unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-# A receiver of SCM_RIGHTS messages, for the --pidfd-socket tests.
-build/recvfd: tests/recvfd/main.go
-	CGO_ENABLED=0 $(GO) build -o $@ ./tests/recvfd
+# The other end of runo's sockets and terminals: a receiver of
+# --pidfd-socket and --console-socket messages, and a terminal user.
+build/peer: tests/peer/main.go
+	CGO_ENABLED=0 $(GO) build -o $@ ./tests/peer
 
-integration: runo build/rootfs build/recvfd
+integration: runo build/rootfs build/peer
 	$(BATS) --timing tests/integration
 
 # The crash and leak tests at length: runo killed at 34 moments of each

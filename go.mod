@@ -3,6 +3,7 @@ module github.com/runo-runtime/runo
 go 1.26.8
 
 require (
+	github.com/containerd/console v1.0.5
 	github.com/cyphar/filepath-securejoin v0.7.0
 	github.com/moby/sys/capability v0.4.0
 	github.com/moby/sys/mountinfo v0.7.3

@@ -102,6 +102,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
 		&cli.StringFlag{Name: "pidfd-socket", Usage: "send a pidfd of the container's process to this unix socket"},
+		&cli.StringFlag{Name: "console-socket", Usage: "send the pty master of a process.terminal process to this unix socket"},
 	}
 }
 
@@ -114,14 +115,15 @@ func createOpts(cmd *cli.Command) (libcontainer.CreateOpts, error) {
 		return libcontainer.CreateOpts{}, fmt.Errorf("--preserve-fds: %d is negative", n)
 	}
 	return libcontainer.CreateOpts{
-		ID:           cmd.Args().First(),
-		Bundle:       cmd.String("bundle"),
-		PidFile:      cmd.String("pid-file"),
-		NoPivot:      cmd.Bool("no-pivot"),
-		NoNewKeyring: cmd.Bool("no-new-keyring"),
-		PreserveFds:  int(n),
-		ListenFds:    listenFds(),
-		PidfdSocket:  cmd.String("pidfd-socket"),
+		ID:            cmd.Args().First(),
+		Bundle:        cmd.String("bundle"),
+		PidFile:       cmd.String("pid-file"),
+		NoPivot:       cmd.Bool("no-pivot"),
+		NoNewKeyring:  cmd.Bool("no-new-keyring"),
+		PreserveFds:   int(n),
+		ListenFds:     listenFds(),
+		PidfdSocket:   cmd.String("pidfd-socket"),
+		ConsoleSocket: cmd.String("console-socket"),
 	}, nil
 }
 

@@ -20,6 +20,8 @@ func execCommand() *cli.Command {
 		ArgsUsage: "<container-id> <command> [args...]",
 		// Everything after the id is the command's, flags included.
 		StopOnNthArg: &afterID,
+		// As runc's parser: "-e A=1,2" is one variable.
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "a runtime-spec process JSON file"},
 			&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
@@ -32,13 +34,12 @@ func execCommand() *cli.Command {
 			&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many fds after stdio to the process"},
 			&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
 			&cli.StringFlag{Name: "pidfd-socket", Usage: "send a pidfd of the process to this unix socket"},
-			// Accepted as runc accepts them, refused until they are implemented.
-			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a terminal (not supported yet)"},
-			&cli.StringFlag{Name: "console-socket", Usage: "send the terminal's master here (not supported yet)"},
-			&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (not supported yet)"},
-			&cli.StringFlag{Name: "process-label", Usage: "SELinux label (not supported yet)"},
-			&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile (not supported yet)"},
-			&cli.StringFlag{Name: "cgroup", Usage: "run in a sub-cgroup (not supported yet)"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a terminal"},
+			&cli.StringFlag{Name: "console-socket", Usage: "send the terminal's pty master to this unix socket"},
+			&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability"},
+			&cli.StringFlag{Name: "process-label", Usage: "SELinux label of the process"},
+			&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile of the process"},
+			&cli.StringSliceFlag{Name: "cgroup", Usage: "run in an existing sub-cgroup: [controller[,controller]:]path"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkArgs(cmd, 1, false); err != nil {
@@ -66,11 +67,6 @@ func execCommand() *cli.Command {
 }
 
 func execOpts(cmd *cli.Command) (libcontainer.ExecOpts, error) {
-	for _, name := range []string{"tty", "console-socket", "cap", "process-label", "apparmor", "cgroup"} {
-		if cmd.IsSet(name) {
-			return libcontainer.ExecOpts{}, fmt.Errorf("exec --%s is not supported yet", name)
-		}
-	}
 	o := libcontainer.ExecOpts{
 		Args:         cmd.Args().Tail(),
 		Env:          cmd.StringSlice("env"),
@@ -81,6 +77,13 @@ func execOpts(cmd *cli.Command) (libcontainer.ExecOpts, error) {
 		PidFile:      cmd.String("pid-file"),
 		IgnorePaused: cmd.Bool("ignore-paused"),
 		PidfdSocket:  cmd.String("pidfd-socket"),
+
+		Tty:             cmd.Bool("tty"),
+		ConsoleSocket:   cmd.String("console-socket"),
+		Caps:            cmd.StringSlice("cap"),
+		ApparmorProfile: cmd.String("apparmor"),
+		ProcessLabel:    cmd.String("process-label"),
+		Cgroups:         cmd.StringSlice("cgroup"),
 	}
 	n := cmd.Int("preserve-fds")
 	if n < 0 {

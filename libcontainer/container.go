@@ -31,6 +31,10 @@ type CreateOpts struct {
 	ListenFds int
 	// PidfdSocket, if set, receives a pidfd of init once it is ready.
 	PidfdSocket string
+	// ConsoleSocket receives the terminal of a process.terminal process.
+	ConsoleSocket string
+	// proxyTTY is set by a foreground run, which proxies the terminal.
+	proxyTTY bool
 }
 
 // Container is one container, loaded from its state directory.
@@ -39,6 +43,8 @@ type Container struct {
 	State *State
 	h     *handle
 	warn  func(error)
+	// master is the terminal of a foreground run's process.
+	master *os.File
 }
 
 // Create validates the bundle, creates the container and returns once its
@@ -75,6 +81,11 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	cons, err := openConsole(spec.Process, ConsoleOpts{Socket: o.ConsoleSocket, Detach: !o.proxyTTY})
+	if err != nil {
+		return nil, err
+	}
+	defer cons.Close()
 	h, err := s.create(o.ID)
 	if err != nil {
 		return nil, err
@@ -84,7 +95,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
 		Hooks: spec.Hooks,
 	}}
-	if err := c.create(spec, config, o); err != nil {
+	if err := c.create(spec, config, o, cons); err != nil {
 		if derr := c.destroy(); derr != nil {
 			err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
 		}
@@ -96,7 +107,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 
 // create does the steps of Create that need undoing on failure. The state
 // is saved before each thing that will need cleaning up is made.
-func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error {
+func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *ptySocket) error {
 	st := c.State
 	if err := c.h.save(st); err != nil {
 		return err
@@ -122,7 +133,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 	if err != nil {
 		return err
 	}
-	pid, err := startInit(spec, o, child, entry)
+	pid, err := startInit(spec, o, child, entry, cons)
 	entry.Close()
 	child.Close()
 	if err != nil {
@@ -139,6 +150,9 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, Fifo: fifo, NoPivot: o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
 		CgroupPaths: st.CgroupPaths, Pid: pid,
+	}
+	if cons != nil {
+		b.ConsoleFd = int(cons.child.Fd())
 	}
 	enc := json.NewEncoder(conn)
 	enc.Encode(&b)
@@ -178,6 +192,12 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 			return fmt.Errorf("writing to init: %w", err)
 		}
 	}
+	// init sent the terminal before it was ready.
+	if cons != nil && cons.parent != nil {
+		if c.master, err = cons.receive(); err != nil {
+			return err
+		}
+	}
 	st.Ready = true
 	if err := c.h.save(st); err != nil {
 		return err
@@ -186,7 +206,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts) error 
 }
 
 // startInit starts `runo init` in the container's namespaces and cgroups.
-func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.Entry) (int, error) {
+func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.Entry, cons *ptySocket) (int, error) {
 	exe, err := selfExe()
 	if err != nil {
 		return 0, err
@@ -213,6 +233,9 @@ func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.En
 		cfg.KeepFds = append(cfg.KeepFds, fd)
 	}
 	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
+	if cons != nil {
+		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
+	}
 	return nsenter.Start(cfg)
 }
 
@@ -262,8 +285,13 @@ func (s *Store) List() ([]*Container, error) {
 	return list, nil
 }
 
-// Close releases the container's lock.
-func (c *Container) Close() { c.h.close() }
+// Close releases the container's lock and what it holds open.
+func (c *Container) Close() {
+	c.h.close()
+	if c.master != nil {
+		c.master.Close()
+	}
+}
 
 // Status derives the container's status now.
 func (c *Container) Status() Status { return c.h.status(c.State) }

@@ -33,6 +33,16 @@ type ExecOpts struct {
 	User           string
 	AdditionalGids []uint32
 	NoNewPrivs     bool
+	// Tty is -t: the process gets a terminal.
+	Tty bool
+	// Caps are added to the process's bounding, effective and permitted
+	// sets (and ambient, if it has inheritable ones), as runc's --cap.
+	Caps            []string
+	ApparmorProfile string
+	ProcessLabel    string
+	// Cgroups are --cgroup's "[controller[,controller]:]path": sub-cgroups
+	// of the container's to run the process in.
+	Cgroups []string
 
 	Detach       bool
 	PidFile      string
@@ -40,6 +50,8 @@ type ExecOpts struct {
 	ListenFds    int
 	PidfdSocket  string
 	IgnorePaused bool
+	// ConsoleSocket receives the terminal of a detached process.
+	ConsoleSocket string
 }
 
 // Exec starts a process in the container's namespaces and cgroups. In the
@@ -58,10 +70,31 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sigs, notified := notifySignals(o.Detach)
-	pid, err := c.startExec(p, o)
+	paths, err := subCgroups(c.State.CgroupPaths, o.Cgroups)
 	if err != nil {
 		return 0, err
+	}
+	cons, err := openConsole(p, ConsoleOpts{Socket: o.ConsoleSocket, Detach: o.Detach})
+	if err != nil {
+		return 0, err
+	}
+	defer cons.Close()
+	sigs, notified := notifySignals(o.Detach)
+	pid, err := c.startExec(p, o, paths, cons)
+	if err != nil {
+		return 0, err
+	}
+	var tty *ttyProxy
+	if cons != nil && cons.parent != nil {
+		master, err := cons.receive()
+		if err == nil {
+			tty, err = proxyTTY(master)
+		}
+		if err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			reapExited(pid)
+			return 0, err
+		}
 	}
 	if err := announce(pid, o.PidFile, o.PidfdSocket); err != nil {
 		return 0, err
@@ -70,7 +103,9 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return 0, nil
 	}
 	<-notified
-	return forwardUntilExit(pid, sigs), nil
+	status := forwardUntilExit(pid, sigs, tty.resize)
+	tty.close()
+	return status, nil
 }
 
 // execProcess builds and checks the process to execute.
@@ -98,8 +133,19 @@ func (c *Container) execProcess(o ExecOpts) (*specs.Process, error) {
 		}
 		p.User.AdditionalGids = append(p.User.AdditionalGids, o.AdditionalGids...)
 		p.NoNewPrivileges = p.NoNewPrivileges || o.NoNewPrivs
+		p.Terminal = o.Tty
+		addCaps(p, o.Caps)
+		if o.ApparmorProfile != "" {
+			p.ApparmorProfile = o.ApparmorProfile
+		}
+		if o.ProcessLabel != "" {
+			p.SelinuxLabel = o.ProcessLabel
+		}
 	}
 	if err := validateProcess(p); err != nil {
+		return nil, err
+	}
+	if err := validateLSM(p, ""); err != nil {
 		return nil, err
 	}
 	p.Env = listenEnv(p.Env, o.ListenFds)
@@ -159,7 +205,7 @@ var execNamespaces = []struct{ typ, file string }{
 
 // startExec starts `runo init` in exec mode inside every namespace of the
 // container's init that differs from runo's own, and in its cgroups.
-func (c *Container) startExec(p *specs.Process, o ExecOpts) (int, error) {
+func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]string, cons *ptySocket) (int, error) {
 	st := c.State
 	cfg := &nsenter.Config{Args: []string{"runo", "init"}}
 	for _, ns := range execNamespaces {
@@ -173,7 +219,7 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts) (int, error) {
 	if !processAlive(st.Pid, st.PidStartTime) {
 		return 0, fmt.Errorf("cannot exec in a stopped container: %w", ErrNotRunning)
 	}
-	entry, err := cgroups.OpenEntry(st.CgroupPaths)
+	entry, err := cgroups.OpenEntry(paths)
 	if err != nil {
 		return 0, err
 	}
@@ -196,12 +242,17 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts) (int, error) {
 		cfg.KeepFds = append(cfg.KeepFds, fd)
 	}
 	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
+	b := &bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds}
+	if cons != nil {
+		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
+		b.ConsoleFd = int(cons.child.Fd())
+	}
 	pid, err := nsenter.Start(cfg)
 	child.Close()
 	if err != nil {
 		return 0, err
 	}
-	json.NewEncoder(conn).Encode(&bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds})
+	json.NewEncoder(conn).Encode(b)
 	var msg initMsg
 	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
 		reapExited(pid)
@@ -215,6 +266,79 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts) (int, error) {
 		return 0, errors.New(msg.Error)
 	}
 	return pid, nil
+}
+
+// addCaps adds --cap's capabilities to the process, as runc does: to its
+// bounding, effective and permitted sets, and to the ambient set only when
+// the inheritable set, which ambient ones need, is given.
+func addCaps(p *specs.Process, caps []string) {
+	if len(caps) == 0 {
+		return
+	}
+	if p.Capabilities == nil {
+		p.Capabilities = &specs.LinuxCapabilities{}
+	}
+	c := p.Capabilities
+	c.Bounding = append(c.Bounding, caps...)
+	c.Effective = append(c.Effective, caps...)
+	c.Permitted = append(c.Permitted, caps...)
+	if c.Inheritable != nil {
+		c.Ambient = append(c.Ambient, caps...)
+	}
+}
+
+// subCgroups returns the container's cgroup paths with --cgroup's
+// sub-cgroups in place of the container's own: "path" for every
+// hierarchy, "controller[,controller]:path" for the hierarchies of those
+// controllers. They must exist, as in runc.
+func subCgroups(paths map[string]string, subs []string) (map[string]string, error) {
+	if len(subs) == 0 {
+		return paths, nil
+	}
+	out := map[string]string{}
+	for k, v := range paths {
+		out[k] = v
+	}
+	for _, s := range subs {
+		ctrls, sub, hasCtrl := strings.Cut(s, ":")
+		if !hasCtrl {
+			sub, ctrls = ctrls, ""
+		}
+		clean := filepath.Clean(sub)
+		if sub == "" || filepath.IsAbs(sub) || clean == "." || strings.HasPrefix(clean, "..") {
+			return nil, fmt.Errorf("--cgroup %q: the path must name a sub-cgroup of the container's", s)
+		}
+		keys := hierarchiesOf(paths, ctrls)
+		if len(keys) == 0 {
+			return nil, fmt.Errorf("--cgroup %q: no cgroup hierarchy has controller %q", s, ctrls)
+		}
+		for _, k := range keys {
+			dir := filepath.Join(paths[k], clean)
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("--cgroup %q: no cgroup %s", s, dir)
+			}
+			out[k] = dir
+		}
+	}
+	return out, nil
+}
+
+// hierarchiesOf lists the keys of paths whose hierarchy has one of the
+// comma-separated controllers (all keys if ctrls is empty).
+func hierarchiesOf(paths map[string]string, ctrls string) []string {
+	var keys []string
+	for k := range paths {
+		match := ctrls == ""
+		for _, c := range strings.Split(ctrls, ",") {
+			for _, kc := range strings.Split(k, ",") {
+				match = match || (c != "" && c == kc)
+			}
+		}
+		if match {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // reapExited reaps a child that has exited or is about to.

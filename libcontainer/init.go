@@ -35,6 +35,9 @@ type bootstrap struct {
 	ListenFds int `json:"listen_fds,omitempty"`
 	// Pid is init's pid as the runtime sees it, for hooks.
 	Pid int `json:"pid,omitempty"`
+	// ConsoleFd is init's descriptor of the console socket, when the
+	// process has a terminal.
+	ConsoleFd int `json:"console_fd,omitempty"`
 	// Exec is the process of `runo exec`: init only becomes it.
 	Exec *specs.Process `json:"exec,omitempty"`
 }
@@ -106,6 +109,11 @@ type userProcess struct {
 // initial cpus of process.execCPUAffinity while it sets up, then to the
 // final ones (the initial if there are none) for the process itself.
 func setupExec(b *bootstrap) (*userProcess, error) {
+	if b.Exec.Terminal {
+		if err := setupConsole(b.ConsoleFd, b.Exec.ConsoleSize, false, b.Exec.User.UID); err != nil {
+			return nil, err
+		}
+	}
 	aff := b.Exec.ExecCPUAffinity
 	if aff == nil {
 		return setupProcess(b.Exec, nil, b.PreserveFds)
@@ -168,6 +176,13 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 			return nil, fmt.Errorf("entering rootfs: %w", err)
 		}
 	}
+	// The pty comes from the container's devpts, mounted by now, and binds
+	// over /dev/console before a read-only root could prevent it.
+	if spec.Process.Terminal {
+		if err := setupConsole(b.ConsoleFd, spec.Process.ConsoleSize, r != nil, spec.Process.User.UID); err != nil {
+			return nil, err
+		}
+	}
 	// Sysctls go in before readonlyPaths (usually /proc/sys) close them.
 	if err := setupSystem(spec); err != nil {
 		return nil, err
@@ -220,6 +235,9 @@ func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProces
 	if err := setSched(p); err != nil {
 		return nil, err
 	}
+	if err := setLSM(p); err != nil {
+		return nil, err
+	}
 	caps, err := newProcessCaps(p.Capabilities)
 	if err != nil {
 		return nil, err
@@ -228,6 +246,9 @@ func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProces
 		if err := caps.dropBounding(); err != nil {
 			return nil, err
 		}
+	}
+	if err := ownStdio(p.User.UID); err != nil {
+		return nil, err
 	}
 	env, err := setUser(p)
 	if err != nil {
@@ -344,6 +365,32 @@ func setUser(p *specs.Process) ([]string, error) {
 	}
 	unix.Umask(umask)
 	return env, nil
+}
+
+// ownStdio gives the process's stdio pipes and sockets to its user, as
+// runc does, so that a process that is not root can reopen them through
+// /proc/self/fd (/dev/stdout). Unlike runc, files and devices are left
+// alone: they may be the host's, such as the terminal runo was run from.
+func ownStdio(uid uint32) error {
+	for fd := 0; fd <= 2; fd++ {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			if err == unix.EBADF {
+				continue
+			}
+			return fmt.Errorf("stdio fd %d: %w", fd, err)
+		}
+		t := st.Mode & unix.S_IFMT
+		if (t != unix.S_IFIFO && t != unix.S_IFSOCK) || st.Uid == uid {
+			continue
+		}
+		// EPERM and EINVAL: the owner or uid is not mapped in the
+		// container's user namespace; the process keeps the open fd anyway.
+		if err := unix.Fchown(fd, int(uid), -1); err != nil && err != unix.EPERM && err != unix.EINVAL {
+			return fmt.Errorf("giving stdio fd %d to uid %d: %w", fd, uid, err)
+		}
+	}
+	return nil
 }
 
 func hasEnv(env []string, name string) bool {

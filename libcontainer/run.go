@@ -30,9 +30,19 @@ func (s *Store) Run(o RunOpts) (int, error) {
 		}
 	}
 	sigs, notified := notifySignals(o.Detach)
+	o.proxyTTY = !o.Detach
 	c, err := s.Create(o.CreateOpts)
 	if err != nil {
 		return 0, err
+	}
+	var tty *ttyProxy
+	if c.master != nil {
+		if tty, err = proxyTTY(c.master); err != nil {
+			c.Close()
+			s.remove(c.ID)
+			return 0, err
+		}
+		c.master = nil
 	}
 	<-notified
 	err = c.Start()
@@ -41,10 +51,12 @@ func (s *Store) Run(o RunOpts) (int, error) {
 	if err != nil || o.Detach {
 		if err != nil {
 			s.remove(c.ID)
+			tty.close()
 		}
 		return 0, err
 	}
-	status := forwardUntilExit(pid, sigs)
+	status := forwardUntilExit(pid, sigs, tty.resize)
+	tty.close()
 	if !o.Keep {
 		if err := s.remove(c.ID); err != nil {
 			return status, err
@@ -87,7 +99,9 @@ func (s *Store) remove(id string) error {
 }
 
 // forwardUntilExit relays signals to pid and reaps children until pid exits.
-func forwardUntilExit(pid int, sigs chan os.Signal) int {
+// SIGWINCH calls resize instead: the process learns its new size from its
+// pty.
+func forwardUntilExit(pid int, sigs chan os.Signal, resize func()) int {
 	if status, done := reapChildren(pid); done {
 		return status
 	}
@@ -97,8 +111,10 @@ func forwardUntilExit(pid int, sigs chan os.Signal) int {
 			if status, done := reapChildren(pid); done {
 				return status
 			}
-		case unix.SIGURG, unix.SIGWINCH:
-			// SIGURG is the Go runtime's own preemption signal.
+		case unix.SIGWINCH:
+			resize()
+		case unix.SIGURG:
+			// The Go runtime's own preemption signal.
 		default:
 			unix.Kill(pid, sig.(unix.Signal))
 		}

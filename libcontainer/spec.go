@@ -4,18 +4,18 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// DefaultSpec is the config `runo spec` writes: runc's defaults, with
-// process.terminal off until runo supports terminals.
+// DefaultSpec is the config `runo spec` writes: runc's defaults.
 func DefaultSpec() *specs.Spec {
 	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 	return &specs.Spec{
 		Version: specs.Version,
 		Root:    &specs.Root{Path: "rootfs", Readonly: true},
 		Process: &specs.Process{
-			User: specs.User{UID: 0, GID: 0},
-			Args: []string{"sh"},
-			Env:  []string{"PATH=" + defaultPath, "TERM=xterm"},
-			Cwd:  "/",
+			Terminal: true,
+			User:     specs.User{UID: 0, GID: 0},
+			Args:     []string{"sh"},
+			Env:      []string{"PATH=" + defaultPath, "TERM=xterm"},
+			Cwd:      "/",
 			Capabilities: &specs.LinuxCapabilities{
 				Bounding: caps, Effective: caps, Permitted: caps,
 			},

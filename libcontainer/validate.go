@@ -58,6 +58,9 @@ func Validate(spec *specs.Spec, bundle string) error {
 	if spec.Linux == nil {
 		return errors.New("linux: must be set")
 	}
+	if err := validateLSM(spec.Process, spec.Linux.MountLabel); err != nil {
+		return err
+	}
 	return validateLinux(spec)
 }
 
@@ -121,11 +124,6 @@ func validateProcess(p *specs.Process) error {
 	}
 	if err := validateAffinity(p.ExecCPUAffinity); err != nil {
 		return err
-	}
-	if p.Terminal {
-		// Terminals come with console sockets and pty proxying; until then
-		// say so rather than run a process without the terminal it asked for.
-		return errors.New("process.terminal: terminals are not supported yet; set it to false")
 	}
 	return nil
 }

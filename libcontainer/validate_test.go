@@ -49,7 +49,6 @@ func TestValidate(t *testing.T) {
 		{"bad env", func(s *specs.Spec) { s.Process.Env = []string{"A=1", "B"} }, `process.env[1]: "B" is not NAME=VALUE`},
 		{"unknown rlimit", func(s *specs.Spec) { s.Process.Rlimits[0].Type = "RLIMIT_X" }, `process.rlimits[0].type: unknown "RLIMIT_X"`},
 		{"soft above hard", func(s *specs.Spec) { s.Process.Rlimits[0].Soft = 2000 }, "soft limit 2000 is above hard limit 1024"},
-		{"terminal", func(s *specs.Spec) { s.Process.Terminal = true }, "process.terminal: terminals are not supported yet"},
 		{"relative mount", func(s *specs.Spec) { s.Mounts[1].Destination = "dev" }, `mounts[1].destination: "dev" is not an absolute path`},
 		{"no linux", func(s *specs.Spec) { s.Linux = nil }, "linux: must be set"},
 		{"unknown namespace", func(s *specs.Spec) { s.Linux.Namespaces[2].Type = "foo" }, `linux.namespaces[2].type: unknown "foo"`},

@@ -27,7 +27,7 @@ mount -t tmpfs runo-bench-state "$state"
 mkdir -p "$bundle"
 cp -a "$REPO/build/rootfs" "$bundle/rootfs"
 "$REPO/runo" spec --bundle "$bundle"
-jq '.process.args = ["/bin/true"] | .ociVersion = "1.0.2"' "$bundle/config.json" > "$work/c" && mv "$work/c" "$bundle/config.json"
+jq '.process.terminal = false | .process.args = ["/bin/true"] | .ociVersion = "1.0.2"' "$bundle/config.json" > "$work/c" && mv "$work/c" "$bundle/config.json"
 
 declare -A CMD=(
 	[runo]="$REPO/runo --root $state/runo"

@@ -153,3 +153,13 @@ error_msg() {
 	run runo kill
 	[ "$status" -ne 0 ]
 }
+
+@test "an AppArmor profile or SELinux label this host cannot apply is refused, not dropped" {
+	[ ! -e /sys/module/apparmor ] && [ ! -e /sys/fs/selinux/enforce ] || skip "this host has an LSM"
+	update_config '.process.apparmorProfile = "runo-test"'
+	expect_failure 'process.apparmorProfile "runo-test": AppArmor is not enabled on this host'
+	update_config 'del(.process.apparmorProfile) | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+	expect_failure 'process.selinuxLabel "system_u:system_r:container_t:s0": SELinux is not enabled on this host'
+	update_config 'del(.process.selinuxLabel) | .linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+	expect_failure 'linux.mountLabel "system_u:object_r:container_file_t:s0": SELinux is not enabled on this host'
+}

@@ -43,10 +43,10 @@ setup() {
 }
 
 @test "exec flags set env, user, groups, cwd and no_new_privs; the command keeps its own flags" {
-	run runo exec -e FOO=bar -e PATH=/bin -u 1000:100 -g 5 -g 6 --cwd /tmp --no-new-privs "$ID" \
+	run runo exec -e FOO=bar,baz -e PATH=/bin -u 1000:100 -g 5 -g 6 --cwd /tmp --no-new-privs "$ID" \
 		sh -c 'echo $FOO $PATH; id -u; id -g; id -G; pwd; grep NoNewPrivs /proc/self/status' -x
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "bar /bin" ]
+	[ "${lines[0]}" = "bar,baz /bin" ]
 	[ "${lines[1]}" = 1000 ]
 	[ "${lines[2]}" = 100 ]
 	[ "${lines[3]}" = "100 5 6" ]
@@ -105,7 +105,7 @@ setup() {
 	[ "$output" = thawed ]
 }
 
-@test "exec errors: stopped or missing container, no command, bad process file, unsupported flags" {
+@test "exec errors: stopped or missing container, no command, bad process file, bad flags" {
 	run runo --log-format json exec "$ID" nonexistent
 	[ "$status" -ne 0 ]
 	[ "$(jq -r .msg <<< "$output")" = 'exec: "nonexistent": executable file not found in $PATH' ]
@@ -116,9 +116,28 @@ setup() {
 	run runo exec --process "$BATS_TEST_TMPDIR/bad.json" "$ID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"$BATS_TEST_TMPDIR/bad.json: cwd: cannot use a JSON number as string (line 2, column"* ]]
-	run runo exec -t "$ID" true
+	run runo exec -t -d "$ID" true
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"exec --tty is not supported yet"* ]]
+	[[ "$output" == *"cannot allocate tty if runo will detach without setting console socket"* ]]
+	run runo exec --console-socket "$BATS_TEST_TMPDIR/none" "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot use console socket if runo will not detach or allocate tty"* ]]
+	run runo exec -d -t --console-socket "$BATS_TEST_TMPDIR/none" "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--console-socket: dial unix $BATS_TEST_TMPDIR/none: connect: no such file or directory"* ]]
+	if [ ! -e /sys/module/apparmor ]; then
+		run runo exec --apparmor unconfined "$ID" true
+		[ "$status" -ne 0 ]
+		[[ "$output" == *'process.apparmorProfile \"unconfined\": AppArmor is not enabled on this host'* ]]
+	fi
+	if [ ! -e /sys/fs/selinux/enforce ]; then
+		run runo exec --process-label system_u:system_r:container_t:s0 "$ID" true
+		[ "$status" -ne 0 ]
+		[[ "$output" == *'process.selinuxLabel \"system_u:system_r:container_t:s0\": SELinux is not enabled on this host'* ]]
+	fi
+	run runo exec --cap CAP_NOPE "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'CAP_NOPE'* ]]
 	run runo exec nonexistent-$ID true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"container does not exist"* ]]
@@ -145,4 +164,41 @@ setup() {
 	run runo exec --process "$BATS_TEST_TMPDIR/r.json" "$ID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'process.execCPUAffinity.final: \"1-x\" is not a list of cpus'* ]]
+}
+
+@test "exec --cap adds a capability to the bounding, effective and permitted sets" {
+	# CAP_SYS_ADMIN is bit 21; the default spec does not grant it.
+	run runo exec "$ID" grep CapEff /proc/self/status
+	(( (0x${output##*$'\t'} >> 21 & 1) == 0 ))
+	run runo exec --cap CAP_SYS_ADMIN "$ID" sh -c 'grep -E "Cap(Eff|Prm|Bnd|Amb)" /proc/self/status'
+	[ "$status" -eq 0 ]
+	local line
+	for line in "${lines[@]}"; do
+		case $line in
+		CapAmb*) [ "${line##*$'\t'}" = 0000000000000000 ] ;;
+		*) (( (0x${line##*$'\t'} >> 21 & 1) == 1 )) ;;
+		esac
+	done
+}
+
+@test "exec --cgroup runs the process in an existing sub-cgroup of the container's" {
+	local mem pids
+	mem=/sys/fs/cgroup/memory$(sed -n 's/^[0-9]*:memory://p' "/proc/$PID/cgroup")
+	pids=/sys/fs/cgroup/pids$(sed -n 's/^[0-9]*:pids://p' "/proc/$PID/cgroup")
+	mkdir "$mem/sub" "$pids/sub"
+	run runo exec --cgroup memory,pids:sub "$ID" sh -c 'cat /proc/self/cgroup; sleep 0.2'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *":memory:/sub"* ]]
+	[[ "$output" == *":pids:/sub"* ]]
+	[[ "$output" == *":cpu:/"$'\n'* ]]
+	run runo exec --cgroup memory:nosuch "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'--cgroup \"memory:nosuch\": no cgroup '"$mem/nosuch"* ]]
+	run runo exec --cgroup ../sub "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the path must name a sub-cgroup of the container's"* ]]
+	run runo exec --cgroup nope:sub "$ID" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'no cgroup hierarchy has controller \"nope\"'* ]]
+	rmdir "$mem/sub" "$pids/sub"
 }

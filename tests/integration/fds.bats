@@ -4,8 +4,6 @@
 
 load helpers
 
-RECVFD=$REPO/build/recvfd
-
 # with_listen_fd runs runo with fd 3 open on $1 and LISTEN_FDS=1 meant for
 # it: env executes runo in the same process, so LISTEN_PID is runo's pid.
 with_listen_fd() {
@@ -38,17 +36,12 @@ with_listen_fd() {
 	[ "$output" = "$(printf '1\nactivated')" ]
 }
 
-# receive starts recvfd on a socket and waits for it to listen.
+# receive starts a receiver of descriptors on a socket.
 receive() {
 	SOCK=$BATS_TEST_TMPDIR/pidfd.sock
-	"$RECVFD" "$SOCK" > "$BATS_TEST_TMPDIR/received" &
+	"$PEER" fds "$SOCK" > "$BATS_TEST_TMPDIR/received" &
 	RECV_PID=$!
-	local i
-	for i in $(seq 50); do
-		[ -S "$SOCK" ] && return 0
-		sleep 0.02
-	done
-	return 1
+	wait_for_socket "$SOCK"
 }
 
 @test "--pidfd-socket receives a pidfd of init at create and of the process at exec" {
@@ -68,4 +61,12 @@ receive() {
 	create_fails --pidfd-socket "$BATS_TEST_TMPDIR/none.sock"
 	[[ "$output" == *"--pidfd-socket: dial unix $BATS_TEST_TMPDIR/none.sock: connect: no such file or directory"* ]]
 	assert_no_leftovers "$ID"
+}
+
+@test "stdio pipes are given to the process's user, who can reopen them as /dev/stdout" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	set_args sh -c 'echo reopened > /dev/stdout; stat -L -c %u /proc/self/fd/1'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'reopened\n1000' ]
 }

@@ -23,7 +23,7 @@ runo_setup() {
 	mkdir -p "$BUNDLE"
 	cp -a "$ROOTFS_TEMPLATE" "$BUNDLE/rootfs"
 	"$RUNO_BIN" spec --bundle "$BUNDLE"
-	update_config '.process.args = ["sleep", "1000"]'
+	update_config '.process.terminal = false | .process.args = ["sleep", "1000"]'
 }
 
 runo_teardown() {
@@ -77,6 +77,19 @@ run_in() {
 # status_of prints a container's status.
 status_of() {
 	runo state "$1" | jq -r .status
+}
+
+PEER=$REPO/build/peer
+
+# wait_for_socket waits up to 2 seconds for a unix socket to appear.
+wait_for_socket() {
+	local i
+	for i in $(seq 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.02
+	done
+	echo "no socket $1" >&2
+	return 1
 }
 
 # pid_of prints a container's init pid on the host.
