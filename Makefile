@@ -9,9 +9,10 @@ BATS    ?= bats
 
 all: runo
 
-# Static and cgo-free: `runo init` starts without a dynamic loader.
-runo: $(SOURCES)
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $@ .
+# Static, libseccomp linked in: `runo init` starts without a dynamic loader.
+runo: $(SOURCES) | deps
+	CGO_ENABLED=1 $(GO) build -trimpath -tags "netgo osusergo" \
+		-ldflags "$(LDFLAGS) -linkmode external -extldflags -static" -o $@ .
 
 # Installs the Debian packages the tests and the demo need, when missing.
 deps:

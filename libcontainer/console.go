@@ -47,11 +47,11 @@ func openConsole(p *specs.Process, o ConsoleOpts) (*ptySocket, error) {
 		if o.Socket != "" {
 			return nil, errors.New("cannot use console socket if runo will not detach or allocate tty")
 		}
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		parent, child, err := socketPair("console")
 		if err != nil {
-			return nil, fmt.Errorf("creating console socket: %w", err)
+			return nil, err
 		}
-		return &ptySocket{parent: os.NewFile(uintptr(fds[0]), "console"), child: os.NewFile(uintptr(fds[1]), "console-child")}, nil
+		return &ptySocket{parent: parent, child: child}, nil
 	}
 	if o.Socket == "" {
 		return nil, errors.New("cannot allocate tty if runo will detach without setting console socket")
@@ -81,20 +81,11 @@ func (c *ptySocket) Close() {
 
 // receive takes the master init sent on the proxied console socket.
 func (c *ptySocket) receive() (*os.File, error) {
-	buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(int(c.parent.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	f, _, err := recvFd(c.parent)
 	if err != nil {
 		return nil, fmt.Errorf("receiving the terminal: %w", err)
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return nil, errors.New("receiving the terminal: no descriptor in the message")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return nil, errors.New("receiving the terminal: no descriptor in the message")
-	}
-	return os.NewFile(uintptr(fds[0]), string(buf[:n])), nil
+	return f, nil
 }
 
 // setupConsole is init's side: it creates the process's pty, sends the
@@ -115,7 +106,7 @@ func setupConsole(sock int, size *specs.Box, bind bool, uid uint32) error {
 			return fmt.Errorf("process.consoleSize: %w", err)
 		}
 	}
-	err = unix.Sendmsg(sock, []byte(name), unix.UnixRights(int(master.Fd())), nil, 0)
+	err = sendFd(sock, int(master.Fd()), []byte(name))
 	// init keeps no master: the container must not be able to reach it.
 	master.Close()
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/runo-runtime/runo/cgroups"
 	"github.com/runo-runtime/runo/nsenter"
+	"github.com/runo-runtime/runo/seccomp"
 )
 
 // CreateOpts are the inputs of Create: the command-line flags of create/run.
@@ -81,6 +82,12 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	var prog *seccomp.Program
+	if spec.Linux.Seccomp != nil {
+		if prog, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+			return nil, err
+		}
+	}
 	cons, err := openConsole(spec.Process, ConsoleOpts{Socket: o.ConsoleSocket, Detach: !o.proxyTTY})
 	if err != nil {
 		return nil, err
@@ -95,7 +102,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
 		Hooks: spec.Hooks,
 	}}
-	if err := c.create(spec, config, o, cons); err != nil {
+	if err := c.create(spec, config, o, cons, prog); err != nil {
 		if derr := c.destroy(); derr != nil {
 			err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
 		}
@@ -107,7 +114,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 
 // create does the steps of Create that need undoing on failure. The state
 // is saved before each thing that will need cleaning up is made.
-func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *ptySocket) error {
+func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *ptySocket, prog *seccomp.Program) error {
 	st := c.State
 	if err := c.h.save(st); err != nil {
 		return err
@@ -133,9 +140,17 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if err != nil {
 		return err
 	}
-	pid, err := startInit(spec, o, child, entry, cons)
+	lis, err := newListener(prog)
+	if err != nil {
+		entry.Close()
+		return err
+	}
+	pid, err := startInit(spec, o, child, entry, cons, lis)
 	entry.Close()
 	child.Close()
+	lis.start(prog, specs.State{
+		Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: pid, Bundle: st.Bundle, Annotations: st.Annotations,
+	})
 	if err != nil {
 		return err
 	}
@@ -154,10 +169,22 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if cons != nil {
 		b.ConsoleFd = int(cons.child.Fd())
 	}
+	if prog != nil {
+		b.Seccomp, b.SeccompFd = prog, lis.childFd()
+	}
 	enc := json.NewEncoder(conn)
 	enc.Encode(&b)
 	if err := writeFileAtomic(filepath.Join(c.h.dir, configFile), config, 0o600); err != nil {
 		return err
+	}
+	if prog != nil {
+		data, err := json.Marshal(prog)
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(c.h.dir, seccompFile), data, 0o600); err != nil {
+			return err
+		}
 	}
 	// The pid is saved with the ready state: until then a killed runo's
 	// init is found through the cgroup, which it has been in since birth.
@@ -192,6 +219,9 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 			return fmt.Errorf("writing to init: %w", err)
 		}
 	}
+	if err := lis.wait(); err != nil {
+		return err
+	}
 	// init sent the terminal before it was ready.
 	if cons != nil && cons.parent != nil {
 		if c.master, err = cons.receive(); err != nil {
@@ -206,7 +236,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 }
 
 // startInit starts `runo init` in the container's namespaces and cgroups.
-func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.Entry, cons *ptySocket) (int, error) {
+func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.Entry, cons *ptySocket, lis *listener) (int, error) {
 	exe, err := selfExe()
 	if err != nil {
 		return 0, err
@@ -235,6 +265,9 @@ func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.En
 	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
 	if cons != nil {
 		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
+	}
+	if lis != nil {
+		cfg.KeepFds = append(cfg.KeepFds, lis.childFd())
 	}
 	return nsenter.Start(cfg)
 }

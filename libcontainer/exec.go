@@ -15,6 +15,7 @@ import (
 
 	"github.com/runo-runtime/runo/cgroups"
 	"github.com/runo-runtime/runo/nsenter"
+	"github.com/runo-runtime/runo/seccomp"
 )
 
 // configFile is the container's config.json as create read it: exec takes
@@ -79,8 +80,12 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return 0, err
 	}
 	defer cons.Close()
+	prog, err := readSeccompFile(c.h.dir)
+	if err != nil {
+		return 0, err
+	}
 	sigs, notified := notifySignals(o.Detach)
-	pid, err := c.startExec(p, o, paths, cons)
+	pid, err := c.startExec(p, o, paths, cons, prog)
 	if err != nil {
 		return 0, err
 	}
@@ -205,7 +210,7 @@ var execNamespaces = []struct{ typ, file string }{
 
 // startExec starts `runo init` in exec mode inside every namespace of the
 // container's init that differs from runo's own, and in its cgroups.
-func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]string, cons *ptySocket) (int, error) {
+func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]string, cons *ptySocket, prog *seccomp.Program) (int, error) {
 	st := c.State
 	cfg := &nsenter.Config{Args: []string{"runo", "init"}}
 	for _, ns := range execNamespaces {
@@ -242,13 +247,24 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]str
 		cfg.KeepFds = append(cfg.KeepFds, fd)
 	}
 	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
-	b := &bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds}
+	b := &bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds, Seccomp: prog}
 	if cons != nil {
 		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
 		b.ConsoleFd = int(cons.child.Fd())
 	}
+	lis, err := newListener(prog)
+	if err != nil {
+		return 0, err
+	}
+	if lis != nil {
+		cfg.KeepFds = append(cfg.KeepFds, lis.childFd())
+		b.SeccompFd = lis.childFd()
+	}
 	pid, err := nsenter.Start(cfg)
 	child.Close()
+	lis.start(prog, specs.State{
+		Version: specs.Version, ID: c.ID, Status: specs.StateRunning, Pid: pid, Bundle: st.Bundle, Annotations: st.Annotations,
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -264,6 +280,11 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]str
 	if msg.Type != "ready" {
 		reapExited(pid)
 		return 0, errors.New(msg.Error)
+	}
+	if err := lis.wait(); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		reapExited(pid)
+		return 0, err
 	}
 	return pid, nil
 }

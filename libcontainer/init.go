@@ -13,6 +13,8 @@ import (
 	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-runtime/runo/seccomp"
 )
 
 // syncFdEnv tells `runo init` which descriptor is its end of the socket to
@@ -38,6 +40,10 @@ type bootstrap struct {
 	// ConsoleFd is init's descriptor of the console socket, when the
 	// process has a terminal.
 	ConsoleFd int `json:"console_fd,omitempty"`
+	// Seccomp is the compiled filter of the process, and SeccompFd the
+	// socket its listener goes to, if it notifies one.
+	Seccomp   *seccomp.Program `json:"seccomp,omitempty"`
+	SeccompFd int              `json:"seccomp_fd,omitempty"`
 	// Exec is the process of `runo exec`: init only becomes it.
 	Exec *specs.Process `json:"exec,omitempty"`
 }
@@ -100,6 +106,8 @@ type userProcess struct {
 	args, env   []string
 	fifo        *os.File
 	preserveFds int
+	// seccomp, if set, is loaded just before the exec.
+	seccomp *seccomp.Program
 	// startHooks run once start has opened the fifo, before the exec.
 	startHooks []specs.Hook
 	hookState  []byte
@@ -114,14 +122,15 @@ func setupExec(b *bootstrap) (*userProcess, error) {
 			return nil, err
 		}
 	}
+	o := procOpts{preserveFds: b.PreserveFds, seccomp: b.Seccomp, seccompFd: b.SeccompFd}
 	aff := b.Exec.ExecCPUAffinity
 	if aff == nil {
-		return setupProcess(b.Exec, nil, b.PreserveFds)
+		return setupProcess(b.Exec, o)
 	}
 	if err := setAffinity(aff.Initial); err != nil {
 		return nil, err
 	}
-	p, err := setupProcess(b.Exec, nil, b.PreserveFds)
+	p, err := setupProcess(b.Exec, o)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +205,7 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 		}
 	}
 	spec.Process.Env = listenEnv(spec.Process.Env, b.ListenFds)
-	p, err := setupProcess(spec.Process, fifo, b.PreserveFds)
+	p, err := setupProcess(spec.Process, procOpts{fifo: fifo, preserveFds: b.PreserveFds, seccomp: b.Seccomp, seccompFd: b.SeccompFd})
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +216,22 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 	return p, nil
 }
 
+// procOpts are what setupProcess needs beyond the process.
+type procOpts struct {
+	// fifo is exec.fifo, for create.
+	fifo        *os.File
+	preserveFds int
+	seccomp     *seccomp.Program
+	seccompFd   int
+}
+
 // setupProcess applies what belongs to the process itself, for create and
-// exec alike: its limits, working directory, user and privileges.
-func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProcess, error) {
+// exec alike: its limits, working directory, user and privileges. The
+// seccomp filter comes last: without no_new_privs it needs CAP_SYS_ADMIN,
+// so it is loaded before the user and capabilities change; a filter that
+// notifies a listener is loaded before init reports ready, so that the
+// listener reaches the agent during create; any other waits for the exec.
+func setupProcess(p *specs.Process, o procOpts) (*userProcess, error) {
 	for _, rl := range p.Rlimits {
 		lim := syscall.Rlimit{Cur: rl.Soft, Max: rl.Hard}
 		// syscall.Setrlimit, unlike a raw prlimit, also tells the Go runtime
@@ -250,6 +272,12 @@ func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProces
 	if err := ownStdio(p.User.UID); err != nil {
 		return nil, err
 	}
+	if o.seccomp != nil && !p.NoNewPrivileges {
+		if err := loadSeccomp(o); err != nil {
+			return nil, err
+		}
+		o.seccomp = nil
+	}
 	env, err := setUser(p)
 	if err != nil {
 		return nil, err
@@ -264,11 +292,35 @@ func setupProcess(p *specs.Process, fifo *os.File, preserveFds int) (*userProces
 			return nil, fmt.Errorf("process.noNewPrivileges: %w", err)
 		}
 	}
+	if o.seccomp != nil && o.seccomp.Notify {
+		if err := loadSeccomp(o); err != nil {
+			return nil, err
+		}
+		o.seccomp = nil
+	}
 	path, err := lookPath(p.Args[0], env)
 	if err != nil {
 		return nil, err
 	}
-	return &userProcess{path: path, args: p.Args, env: env, fifo: fifo, preserveFds: preserveFds}, nil
+	return &userProcess{path: path, args: p.Args, env: env, fifo: o.fifo, preserveFds: o.preserveFds, seccomp: o.seccomp}, nil
+}
+
+// loadSeccomp loads the filter and sends its listener, if any, to the
+// runtime.
+func loadSeccomp(o procOpts) error {
+	fd, err := seccomp.Load(o.seccomp)
+	if err != nil {
+		return fmt.Errorf("linux.seccomp: %w", err)
+	}
+	if fd < 0 {
+		return nil
+	}
+	defer unix.Close(fd)
+	defer unix.Close(o.seccompFd)
+	if err := sendFd(o.seccompFd, fd, []byte("seccomp")); err != nil {
+		return fmt.Errorf("sending the seccomp listener: %w", err)
+	}
+	return nil
 }
 
 func newNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
@@ -479,6 +531,12 @@ func (p *userProcess) execOnStart() error {
 	}
 	if err := unix.CloseRange(uint(3+p.preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("marking descriptors close-on-exec: %w", err)
+	}
+	// As few syscalls as possible run under the filter before the exec.
+	if p.seccomp != nil {
+		if _, err := seccomp.Load(p.seccomp); err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
 	}
 	err := syscall.Exec(p.path, p.args, p.env)
 	return fmt.Errorf("exec %s: %w", p.path, err)

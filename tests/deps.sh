@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs what runo's tests, demo and benchmark need on Debian 12, skipping
+# Installs what runo's build, tests, demo and benchmark need on Debian 12, skipping
 # the package manager when everything is already there.
 set -eu
 need=""
@@ -12,6 +12,9 @@ have crun || need="$need crun"
 [ -x /usr/bin/time ] || need="$need time"
 have ip || need="$need iproute2"
 have gcc || need="$need gcc"
+# runo links libseccomp statically (libseccomp-golang finds it with pkg-config).
+[ -e /usr/include/seccomp.h ] || need="$need libseccomp-dev"
+have pkg-config || need="$need pkg-config"
 have pgrep || need="$need procps"
 have mountpoint || need="$need util-linux"
 [ -n "$need" ] || exit 0

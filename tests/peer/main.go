@@ -5,6 +5,11 @@
 // containerd and conmon receive them, and prints the message's data, then
 // for each descriptor what it is and, for a pidfd, its pid.
 //
+// seccomp-agent SOCKET receives a seccomp listener with the container
+// process state, as runtime-spec's listenerPath describes, prints the
+// state, then answers every notification with success without running the
+// syscall, printing its number, until the container is gone.
+//
 // tty-recv SOCKET and tty-run CMD... play a terminal user. They get a pty
 // master either from a console socket (tty-recv) or by running a command
 // on a new pty of their own (tty-run), then type the script read from
@@ -37,6 +42,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,12 +58,14 @@ func main() {
 	switch flag.Arg(0) {
 	case "fds":
 		err = printFds(flag.Arg(1))
+	case "seccomp-agent":
+		err = seccompAgent(flag.Arg(1))
 	case "tty-recv":
 		err = ttyRecv(flag.Arg(1))
 	case "tty-run":
 		err = ttyRun(flag.Args()[1:])
 	default:
-		err = errors.New("usage: peer fds SOCKET | [-rows R -cols C] tty-recv SOCKET | [-rows R -cols C] tty-run CMD...")
+		err = errors.New("usage: peer fds SOCKET | seccomp-agent SOCKET | [-rows R -cols C] tty-recv SOCKET | [-rows R -cols C] tty-run CMD...")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
@@ -123,6 +131,57 @@ func pidOf(fd int) string {
 		}
 	}
 	return ""
+}
+
+// seccompNotif and seccompResp are struct seccomp_notif and
+// seccomp_notif_resp.
+type seccompNotif struct {
+	ID    uint64
+	Pid   uint32
+	Flags uint32
+	Nr    int32
+	Arch  uint32
+	IP    uint64
+	Args  [6]uint64
+}
+
+type seccompResp struct {
+	ID    uint64
+	Val   int64
+	Error int32
+	Flags uint32
+}
+
+func seccompAgent(path string) error {
+	state, fds, err := receive(path)
+	if err != nil {
+		return err
+	}
+	if len(fds) != 1 {
+		return fmt.Errorf("%d descriptors received, want 1", len(fds))
+	}
+	fmt.Printf("state %s\n", state)
+	for {
+		pfd := []unix.PollFd{{Fd: int32(fds[0]), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return err
+		}
+		// Hung up once no process uses the filter any more.
+		if pfd[0].Revents&unix.POLLIN == 0 {
+			return nil
+		}
+		var n seccompNotif
+		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fds[0]), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&n))); e != 0 {
+			// ENOENT: the process went away before it was received.
+			continue
+		}
+		fmt.Printf("notified syscall %d\n", n.Nr)
+		r := seccompResp{ID: n.ID}
+		unix.Syscall(unix.SYS_IOCTL, uintptr(fds[0]), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&r)))
+	}
 }
 
 func ttyRecv(path string) error {
