@@ -199,6 +199,9 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 	if err := setPersonality(spec.Linux.Personality); err != nil {
 		return nil, err
 	}
+	if err := setMemoryPolicy(spec.Linux.MemoryPolicy); err != nil {
+		return nil, err
+	}
 	if r != nil {
 		if err := r.finish(); err != nil {
 			return nil, err

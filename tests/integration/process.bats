@@ -145,3 +145,27 @@ load helpers
 	[[ "$output" == *'process.scheduler.policy: unknown \"SCHED_ISO\"'* ]]
 	assert_no_leftovers "$ID"
 }
+
+@test "linux.memoryPolicy sets the NUMA policy the process runs with; bad ones are refused, naming the field" {
+	set_args sh -c 'grep -m1 -o -E "(bind|interleave|prefer)[^ ]*" /proc/self/numa_maps'
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_INTERLEAVE", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$output" = interleave=static:0 ]
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0"}'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$output" = bind:0 ]
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_SOMEWHERE", "nodes": "0"}'
+	create_fails
+	[[ "$output" == *'linux.memoryPolicy.mode: unknown \"MPOL_SOMEWHERE\"'* ]]
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0-x"}'
+	create_fails
+	[[ "$output" == *'linux.memoryPolicy.nodes: \"0-x\" is not a list of nodes'* ]]
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_LOCAL", "nodes": "0"}'
+	create_fails
+	[[ "$output" == *"linux.memoryPolicy.nodes: MPOL_LOCAL takes no nodes"* ]]
+	# Node 7 does not exist here: the kernel's refusal, from init.
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "7"}'
+	create_fails
+	[[ "$output" == *"linux.memoryPolicy: the kernel refuses"* ]]
+	assert_no_leftovers "$ID"
+}

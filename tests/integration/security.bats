@@ -26,6 +26,49 @@ setup() {
 	[ "$(sha256sum < "$RUNO_BIN")" = "$before" ]
 }
 
+@test "CVE-2019-5736: an image whose program is #!/proc/self/exe cannot write the runo binary" {
+	local before
+	before=$(sha256sum < "$RUNO_BIN")
+	update_config '.root.readonly = false'
+	# Executed by runo init, the script's interpreter is init's own binary:
+	# runo runs in the container, blocked opening its --log, a fifo.
+	printf '#!/proc/self/exe --log=/tmp/logfifo\n' > "$BUNDLE/rootfs/evil"
+	chmod +x "$BUNDLE/rootfs/evil"
+	mkfifo "$BUNDLE/rootfs/tmp/logfifo"
+	runo run -d --bundle "$BUNDLE" "$ID"
+	runo exec -d "$ID" /evil state x
+	# The attacker runs detached, so that once that runo has exited no runo
+	# process executes the binary and only the mount can stop the write.
+	runo exec -d "$ID" sh -c '
+		exec > /tmp/attack.out 2>&1
+		for i in $(seq 50); do
+			for p in /proc/[0-9]*; do
+				case $(tr "\0" " " < $p/cmdline) in "/proc/self/exe "*) pid=${p#/proc/} ;; esac
+			done
+			[ -n "$pid" ] && break
+			sleep 0.1
+		done
+		echo "runo binary runs as $pid"
+		# Hold the binary, let that runo exit, then write through the hold.
+		exec 3< /proc/$pid/exe
+		cat /tmp/logfifo > /dev/null
+		while [ -e /proc/$pid ]; do sleep 0.05; done
+		sleep 0.5
+		echo overwritten >> /proc/self/fd/3 && echo WROTE
+		echo done'
+	local i
+	for i in $(seq 50); do
+		grep -q '^done' "$BUNDLE/rootfs/tmp/attack.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	run cat "$BUNDLE/rootfs/tmp/attack.out"
+	echo "$output"
+	[[ "$output" == *"runo binary runs as "[0-9]* ]]
+	[[ "$output" == *"Read-only file system"* ]]
+	[[ "$output" != *WROTE* ]]
+	[ "$(sha256sum < "$RUNO_BIN")" = "$before" ]
+}
+
 @test "CVE-2019-5736: a process in the container cannot open runo init's binary" {
 	local before
 	before=$(sha256sum < "$RUNO_BIN")
