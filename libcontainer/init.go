@@ -10,6 +10,9 @@ import (
 	"strings"
 	"syscall"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
+	"github.com/moby/sys/capability"
 	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -78,15 +81,7 @@ func Init() int {
 		// The runtime went away before sending anything: nothing to do.
 		return 1
 	}
-	var p *userProcess
-	if b.Exec != nil {
-		p, err = setupExec(&b)
-	} else {
-		var spec *specs.Spec
-		if spec, err = ParseSpec(b.Config); err == nil {
-			p, err = setup(&b, spec, func() error { return createHooks(conn, dec, &b, spec) })
-		}
-	}
+	p, err := setupInit(conn, dec, &b)
 	if err != nil {
 		json.NewEncoder(conn).Encode(initMsg{Type: "error", Error: err.Error()})
 		return 1
@@ -98,6 +93,21 @@ func Init() int {
 	err = p.execOnStart()
 	fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
 	return 1
+}
+
+// setupInit sets up the container (create) or the process (exec).
+func setupInit(conn *os.File, dec *json.Decoder, b *bootstrap) (*userProcess, error) {
+	if err := knowLastCap(b.Exec != nil); err != nil {
+		return nil, err
+	}
+	if b.Exec != nil {
+		return setupExec(b)
+	}
+	spec, err := ParseSpec(b.Config)
+	if err != nil {
+		return nil, err
+	}
+	return setup(b, spec, func() error { return createHooks(conn, dec, b, spec) })
 }
 
 // userProcess is the process init executes at start.
@@ -244,7 +254,7 @@ func setupProcess(p *specs.Process, o procOpts) (*userProcess, error) {
 		}
 	}
 	if adj := p.OOMScoreAdj; adj != nil {
-		if err := writeProc("/proc/self/oom_score_adj", strconv.Itoa(*adj)); err != nil {
+		if err := writeProc("self/oom_score_adj", strconv.Itoa(*adj)); err != nil {
 			return nil, fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
 		}
 	}
@@ -348,33 +358,85 @@ func setupSystem(spec *specs.Spec) error {
 		}
 	}
 	for key, value := range spec.Linux.Sysctl {
-		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
-		if err := writeProc(path, value); err != nil {
+		if err := writeProc("sys/"+strings.ReplaceAll(key, ".", "/"), value); err != nil {
 			return fmt.Errorf("linux.sysctl %s: %w", key, err)
 		}
 	}
 	return nil
 }
 
-// writeProc writes a kernel setting under /proc after checking that the
-// file opened is procfs's: the container's /proc could be anything the
-// image or its mounts put there (CVE-2019-16884, CVE-2025-52881).
+// writeProc writes a kernel setting under /proc: "self/..." of init's
+// executing thread, or any other path from procfs's root ("sys/...").
+// It goes through a private procfs instance that pathrs-lite mounts
+// detached, where nothing the container's config or image mounted over
+// /proc can redirect the write to another file (CVE-2019-16884,
+// CVE-2025-52881).
 func writeProc(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOFOLLOW, 0)
+	if procRoot == nil {
+		h, err := procfs.OpenProcRoot()
+		if err != nil {
+			return fmt.Errorf("opening procfs: %w", err)
+		}
+		procRoot = h
+	}
+	var f *os.File
+	var err error
+	if sub, ok := strings.CutPrefix(path, "self/"); ok {
+		var done procfs.ProcThreadSelfCloser
+		f, done, err = procRoot.OpenThreadSelf(sub)
+		if err == nil {
+			defer done()
+		}
+	} else {
+		f, err = procRoot.OpenRoot(path)
+	}
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
+	w, err := pathrs.Reopen(f, unix.O_WRONLY|unix.O_CLOEXEC)
+	if err != nil {
 		return err
 	}
-	if st.Type != unix.PROC_SUPER_MAGIC {
-		return fmt.Errorf("%s is not on procfs", path)
-	}
-	_, err = f.WriteString(value)
+	defer w.Close()
+	_, err = w.WriteString(value)
 	return err
 }
+
+// knowLastCap has the capability package read and keep the kernel's last
+// capability while /proc is still the host's (create), or checks what it
+// read against procfs itself (exec, where /proc is the container's): a
+// fake cap_last_cap would leave capabilities above it in the bounding set.
+func knowLastCap(inContainer bool) error {
+	last, err := capability.LastCap()
+	if err != nil || !inContainer {
+		return err
+	}
+	if procRoot == nil {
+		if procRoot, err = procfs.OpenProcRoot(); err != nil {
+			return fmt.Errorf("opening procfs: %w", err)
+		}
+	}
+	f, err := procRoot.OpenRoot("sys/kernel/cap_last_cap")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := pathrs.Reopen(f, unix.O_RDONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	buf := make([]byte, 16)
+	n, _ := r.Read(buf)
+	if strings.TrimSpace(string(buf[:n])) != strconv.Itoa(int(last)) {
+		return errors.New("the container's /proc/sys/kernel/cap_last_cap is not the kernel's")
+	}
+	return nil
+}
+
+// procRoot is init's procfs handle, opened at the first writeProc.
+var procRoot *procfs.Handle
 
 var rlimits = map[string]int{
 	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
@@ -508,12 +570,32 @@ func checkExecutable(p string) error {
 	return nil
 }
 
+// reopenFifo opens exec.fifo for writing, which blocks until start opens
+// it. The container's /proc may not be procfs: a reopen through it that
+// is not the fifo itself is redone through pathrs-lite's own procfs.
+func reopenFifo(fifo *os.File) (int, error) {
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(int(fifo.Fd())), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		var a, b unix.Stat_t
+		if unix.Fstat(fd, &a) == nil && unix.Fstat(int(fifo.Fd()), &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino {
+			return fd, nil
+		}
+		unix.Close(fd)
+	}
+	f, err := pathrs.Reopen(fifo, unix.O_WRONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	defer f.Close()
+	return unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+}
+
 // execOnStart blocks until `runo start` opens exec.fifo for reading (for
 // exec, which has no fifo, it goes on at once), then executes the user's
 // process with only stdio and the preserved descriptors open.
 func (p *userProcess) execOnStart() error {
 	if p.fifo != nil {
-		fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(int(p.fifo.Fd())), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		fd, err := reopenFifo(p.fifo)
 		if err != nil {
 			return fmt.Errorf("opening exec fifo: %w", err)
 		}

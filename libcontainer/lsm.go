@@ -43,16 +43,16 @@ func validateLSM(p *specs.Process, mountLabel string) error {
 // exec. They are attributes of the executing thread, init's main one.
 func setLSM(p *specs.Process) error {
 	if p.ApparmorProfile != "" {
-		file := "/proc/thread-self/attr/apparmor/exec"
-		if _, err := os.Stat(file); err != nil {
-			file = "/proc/thread-self/attr/exec"
+		file := "self/attr/apparmor/exec"
+		if _, err := os.Stat("/proc/thread-self/attr/apparmor"); err != nil {
+			file = "self/attr/exec"
 		}
 		if err := writeProc(file, "exec "+p.ApparmorProfile); err != nil {
 			return fmt.Errorf("process.apparmorProfile %q: %w", p.ApparmorProfile, err)
 		}
 	}
 	if p.SelinuxLabel != "" {
-		if err := writeProc("/proc/thread-self/attr/exec", p.SelinuxLabel); err != nil {
+		if err := writeProc("self/attr/exec", p.SelinuxLabel); err != nil {
 			return fmt.Errorf("process.selinuxLabel %q: %w", p.SelinuxLabel, err)
 		}
 	}
