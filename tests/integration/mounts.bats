@@ -107,6 +107,41 @@ load helpers
 	[ ! -e "$host/inside" ]
 }
 
+@test "CVE-2021-30465: a directory swapped for a symlink while runo mounts cannot redirect the mount" {
+	local host=$BATS_TEST_TMPDIR/victim i
+	mkdir -p "$host" "$BUNDLE/rootfs/race/dir"
+	touch "$host/marker"
+	ln -s "$host" "$BUNDLE/rootfs/race/link"
+	update_config '.mounts += [{"destination": "/race/mnt/inside", "type": "tmpfs", "source": "tmpfs"}]'
+	set_args true
+	# /race/mnt is the directory, then the link to the host, and so on.
+	(
+		set +e
+		cd "$BUNDLE/rootfs/race"
+		while :; do
+			mv -T dir mnt 2>/dev/null; mv -T mnt dir 2>/dev/null
+			mv -T link mnt 2>/dev/null; mv -T mnt link 2>/dev/null
+		done
+	) &
+	HOLDER_PID=$!
+	local ok=0
+	for i in $(seq 40); do
+		if runo run --bundle "$BUNDLE" "$ID" > /dev/null 2>&1; then
+			ok=$((ok + 1))
+		fi
+		runo delete --force "$ID" 2>/dev/null || true
+		! grep -q "$host" /proc/self/mountinfo
+		[ -e "$host/marker" ]
+		[ ! -e "$host/inside" ]
+	done
+	kill "$HOLDER_PID"
+	wait "$HOLDER_PID" 2>/dev/null || true
+	HOLDER_PID=
+	echo "$ok of 40 runs mounted"
+	[ ! -e "$host/inside" ]
+	assert_no_leftovers "$ID"
+}
+
 @test "maskedPaths hide files and directories, readonlyPaths are read-only" {
 	run_in 'cat /proc/keys | wc -c; ls /sys/firmware | wc -l; echo x > /proc/sys/kernel/domainname 2>&1; grep -c " /proc/sys ro," /proc/self/mountinfo'
 	[ "${lines[0]}" = 0 ]
