@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -37,11 +38,25 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			s = append(s, setting{"memory.reservation", "memory", "memory.soft_limit_in_bytes", "memory.low", v2Max(*m.Reservation), v})
 		}
 		if m.Swap != nil {
+			// v1 limits memory+swap; cgroup2 limits swap alone.
 			v := strconv.FormatInt(*m.Swap, 10)
-			s = append(s, setting{"memory.swap", "memory", "memory.memsw.limit_in_bytes", "", "", v})
+			v2 := v2Max(*m.Swap)
+			if *m.Swap > 0 && m.Limit != nil && *m.Limit > 0 {
+				v2 = strconv.FormatInt(*m.Swap-*m.Limit, 10)
+			}
+			s = append(s, setting{"memory.swap", "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", v2, v})
+		}
+		if m.KernelTCP != nil {
+			s = append(s, setting{"memory.kernelTCP", "memory", "memory.kmem.tcp.limit_in_bytes", "", "", strconv.FormatInt(*m.KernelTCP, 10)})
 		}
 		if m.Swappiness != nil {
 			s = append(s, setting{"memory.swappiness", "memory", "memory.swappiness", "", "", strconv.FormatUint(*m.Swappiness, 10)})
+		}
+		if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
+			s = append(s, setting{"memory.disableOOMKiller", "memory", "memory.oom_control", "", "", "1"})
+		}
+		if m.UseHierarchy != nil && *m.UseHierarchy {
+			s = append(s, setting{"memory.useHierarchy", "memory", "memory.use_hierarchy", "", "", "1"})
 		}
 	}
 	if c := r.CPU; c != nil {
@@ -65,6 +80,22 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			s = append(s, setting{"cpu.quota", "cpu", "cpu.cfs_quota_us", "cpu.max",
 				v2Max(*c.Quota) + " " + strconv.FormatUint(period, 10), strconv.FormatInt(*c.Quota, 10)})
 		}
+		if c.Burst != nil {
+			v := strconv.FormatUint(*c.Burst, 10)
+			s = append(s, setting{"cpu.burst", "cpu", "cpu.cfs_burst_us", "cpu.max.burst", v, v})
+		}
+		if c.RealtimePeriod != nil {
+			v := strconv.FormatUint(*c.RealtimePeriod, 10)
+			s = append(s, setting{"cpu.realtimePeriod", "cpu", "cpu.rt_period_us", "", "", v})
+		}
+		if c.RealtimeRuntime != nil {
+			v := strconv.FormatInt(*c.RealtimeRuntime, 10)
+			s = append(s, setting{"cpu.realtimeRuntime", "cpu", "cpu.rt_runtime_us", "", "", v})
+		}
+		if c.Idle != nil {
+			v := strconv.FormatInt(*c.Idle, 10)
+			s = append(s, setting{"cpu.idle", "cpu", "cpu.idle", "cpu.idle", v, v})
+		}
 		if c.Cpus != "" {
 			s = append(s, setting{"cpu.cpus", "cpuset", "cpuset.cpus", "cpuset.cpus", c.Cpus, c.Cpus})
 		}
@@ -75,7 +106,168 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 	if p := r.Pids; p != nil && p.Limit != nil {
 		s = append(s, setting{"pids.limit", "pids", "pids.max", "pids.max", v2Max(*p.Limit), v2Max(*p.Limit)})
 	}
+	s = append(s, blockIOSettings(r.BlockIO)...)
+	for i, h := range r.HugepageLimits {
+		v := strconv.FormatUint(h.Limit, 10)
+		s = append(s, setting{fmt.Sprintf("hugepageLimits[%d]", i), "hugetlb", "hugetlb." + h.Pagesize + ".limit_in_bytes",
+			"hugetlb." + h.Pagesize + ".max", v, v})
+	}
+	if n := r.Network; n != nil {
+		if n.ClassID != nil {
+			s = append(s, setting{"network.classID", "net_cls", "net_cls.classid", "", "", strconv.FormatUint(uint64(*n.ClassID), 10)})
+		}
+		for i, p := range n.Priorities {
+			s = append(s, setting{fmt.Sprintf("network.priorities[%d]", i), "net_prio", "net_prio.ifpriomap", "", "",
+				p.Name + " " + strconv.FormatUint(uint64(p.Priority), 10)})
+		}
+	}
+	for _, dev := range sortedKeys(r.Rdma) {
+		l := r.Rdma[dev]
+		var parts []string
+		if l.HcaHandles != nil {
+			parts = append(parts, "hca_handle="+strconv.FormatUint(uint64(*l.HcaHandles), 10))
+		}
+		if l.HcaObjects != nil {
+			parts = append(parts, "hca_object="+strconv.FormatUint(uint64(*l.HcaObjects), 10))
+		}
+		v := dev + " " + strings.Join(parts, " ")
+		s = append(s, setting{"rdma." + dev, "rdma", "rdma.max", "rdma.max", v, v})
+	}
+	for _, key := range sortedKeys(r.Unified) {
+		s = append(s, setting{"unified." + key, "", "", key, r.Unified[key], ""})
+	}
 	return s
+}
+
+// blockIOSettings are linux.resources.blockIO's: v1 blkio files, or
+// cgroup2's io.weight (converted from blkio's 10..1000 scale) and io.max.
+func blockIOSettings(b *specs.LinuxBlockIO) []setting {
+	if b == nil {
+		return nil
+	}
+	var s []setting
+	if b.Weight != nil {
+		v := strconv.FormatUint(uint64(*b.Weight), 10)
+		s = append(s, setting{"blockIO.weight", "blkio", "blkio.weight", "io.weight",
+			"default " + strconv.FormatUint(blkioToIOWeight(uint64(*b.Weight)), 10), v})
+	}
+	if b.LeafWeight != nil {
+		s = append(s, setting{"blockIO.leafWeight", "blkio", "blkio.leaf_weight", "", "", strconv.FormatUint(uint64(*b.LeafWeight), 10)})
+	}
+	for i, d := range b.WeightDevice {
+		dev := fmt.Sprintf("%d:%d", d.Major, d.Minor)
+		if d.Weight != nil {
+			v := dev + " " + strconv.FormatUint(uint64(*d.Weight), 10)
+			s = append(s, setting{fmt.Sprintf("blockIO.weightDevice[%d]", i), "blkio", "blkio.weight_device", "io.weight",
+				dev + " " + strconv.FormatUint(blkioToIOWeight(uint64(*d.Weight)), 10), v})
+		}
+		if d.LeafWeight != nil {
+			s = append(s, setting{fmt.Sprintf("blockIO.weightDevice[%d].leafWeight", i), "blkio", "blkio.leaf_weight_device", "", "",
+				dev + " " + strconv.FormatUint(uint64(*d.LeafWeight), 10)})
+		}
+	}
+	throttles := []struct {
+		field, v1, v2 string
+		list          []specs.LinuxThrottleDevice
+	}{
+		{"throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps", b.ThrottleReadBpsDevice},
+		{"throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps", b.ThrottleWriteBpsDevice},
+		{"throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops", b.ThrottleReadIOPSDevice},
+		{"throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops", b.ThrottleWriteIOPSDevice},
+	}
+	for _, t := range throttles {
+		for i, d := range t.list {
+			dev := fmt.Sprintf("%d:%d", d.Major, d.Minor)
+			rate := strconv.FormatUint(d.Rate, 10)
+			s = append(s, setting{fmt.Sprintf("blockIO.%s[%d]", t.field, i), "blkio", t.v1, "io.max",
+				dev + " " + t.v2 + "=" + rate, dev + " " + rate})
+		}
+	}
+	return s
+}
+
+// blkioToIOWeight converts blkio.weight (10..1000) to io.weight (1..10000)
+// as runc does.
+func blkioToIOWeight(w uint64) uint64 {
+	if w == 0 {
+		return 0
+	}
+	return 1 + (w-10)*9999/990
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// isPageSize reports whether s is a hugetlb page size such as "2MB".
+func isPageSize(s string) bool {
+	n := strings.TrimRight(s, "KMGTB")
+	return len(n) > 0 && len(s)-len(n) == 2 && strings.HasSuffix(s, "B") && strings.Trim(n, "0123456789") == ""
+}
+
+// isUnifiedKey reports whether key looks like a cgroup2 interface file:
+// "controller.name", lower case, digits and underscores.
+func isUnifiedKey(key string) bool {
+	ctrl, rest, ok := strings.Cut(key, ".")
+	return ok && ctrl != "" && rest != "" && !strings.Contains(key, "..") && !strings.HasSuffix(key, ".") &&
+		strings.Trim(key, "abcdefghijklmnopqrstuvwxyz0123456789_.") == ""
+}
+
+// unifiedForbidden are cgroup2 files linux.resources.unified may not
+// write: they move, kill or freeze processes, or change the tree.
+var unifiedForbidden = map[string]bool{
+	"cgroup.procs": true, "cgroup.threads": true, "cgroup.subtree_control": true,
+	"cgroup.kill": true, "cgroup.freeze": true, "cgroup.type": true,
+}
+
+// validateResources checks what the kernel would not name clearly.
+func validateResources(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	if m := r.Memory; m != nil && m.Limit != nil && m.Swap != nil && *m.Limit > 0 && *m.Swap > 0 && *m.Swap < *m.Limit {
+		return fmt.Errorf("linux.resources.memory.swap: %d is below memory.limit %d (it limits memory and swap together)", *m.Swap, *m.Limit)
+	}
+	if c := r.CPU; c != nil && c.Idle != nil && *c.Idle != 0 && *c.Idle != 1 {
+		return fmt.Errorf("linux.resources.cpu.idle: %d is neither 0 nor 1", *c.Idle)
+	}
+	if b := r.BlockIO; b != nil && b.Weight != nil && (*b.Weight < 10 || *b.Weight > 1000) {
+		return fmt.Errorf("linux.resources.blockIO.weight: %d is not in 10..1000", *b.Weight)
+	}
+	for i, h := range r.HugepageLimits {
+		if !isPageSize(h.Pagesize) {
+			return fmt.Errorf("linux.resources.hugepageLimits[%d].pageSize: %q is not a size such as 2MB", i, h.Pagesize)
+		}
+	}
+	if n := r.Network; n != nil {
+		for i, p := range n.Priorities {
+			if p.Name == "" || strings.ContainsAny(p.Name, " \n/") {
+				return fmt.Errorf("linux.resources.network.priorities[%d].name: %q is not an interface name", i, p.Name)
+			}
+		}
+	}
+	for dev := range r.Rdma {
+		if dev == "" || strings.ContainsAny(dev, " \n/") {
+			return fmt.Errorf("linux.resources.rdma: %q is not a device name", dev)
+		}
+	}
+	for key, v := range r.Unified {
+		if !isUnifiedKey(key) {
+			return fmt.Errorf("linux.resources.unified: %q is not a cgroup2 file name", key)
+		}
+		if unifiedForbidden[key] {
+			return fmt.Errorf("linux.resources.unified: %q may not be set", key)
+		}
+		if strings.Contains(v, "\n") {
+			return fmt.Errorf("linux.resources.unified[%q]: the value has a newline", key)
+		}
+	}
+	return nil
 }
 
 // withQuota marks a setting cgroup2 takes as part of another.

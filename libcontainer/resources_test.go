@@ -55,3 +55,65 @@ func TestSharesToWeight(t *testing.T) {
 		}
 	}
 }
+
+// TestResourcesV2More checks the cgroup2 forms of the other resources.
+func TestResourcesV2More(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"memory.max", "memory.swap.max", "cpu.max.burst", "cpu.idle", "io.weight", "io.max",
+		"hugetlb.2MB.max", "rdma.max", "memory.high"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limit, swap, idle := int64(1<<20), int64(3<<20), int64(1)
+	burst, weight := uint64(1000), uint16(500)
+	handles := uint32(2)
+	r := &specs.LinuxResources{
+		Memory:         &specs.LinuxMemory{Limit: &limit, Swap: &swap},
+		CPU:            &specs.LinuxCPU{Burst: &burst, Idle: &idle},
+		BlockIO:        &specs.LinuxBlockIO{Weight: &weight, ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1048576}}},
+		HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4194304}},
+		Rdma:           map[string]specs.LinuxRdma{"mlx5_0": {HcaHandles: &handles}},
+		Unified:        map[string]string{"memory.high": "2097152"},
+	}
+	r.BlockIO.ThrottleReadBpsDevice[0].Major, r.BlockIO.ThrottleReadBpsDevice[0].Minor = 8, 0
+	if err := validateResources(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyResources(map[string]string{cgroups.Unified: dir}, r); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"memory.max": "1048576", "memory.swap.max": "2097152", "cpu.max.burst": "1000", "cpu.idle": "1",
+		"io.weight": "default 4950", "io.max": "8:0 rbps=1048576", "hugetlb.2MB.max": "4194304",
+		"rdma.max": "mlx5_0 hca_handle=2", "memory.high": "2097152",
+	}
+	for f, w := range want {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		if strings.TrimSpace(string(b)) != w {
+			t.Errorf("%s = %q, want %q", f, b, w)
+		}
+	}
+}
+
+func TestValidateResources(t *testing.T) {
+	limit, swap, idle := int64(2<<20), int64(1<<20), int64(2)
+	weight := uint16(5)
+	for _, tc := range []struct {
+		r    specs.LinuxResources
+		want string
+	}{
+		{specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit, Swap: &swap}}, "linux.resources.memory.swap: 1048576 is below memory.limit"},
+		{specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: &idle}}, "linux.resources.cpu.idle: 2 is neither 0 nor 1"},
+		{specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: &weight}}, "linux.resources.blockIO.weight: 5 is not in 10..1000"},
+		{specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2M"}}}, `hugepageLimits[0].pageSize: "2M" is not a size`},
+		{specs.LinuxResources{Unified: map[string]string{"cgroup.procs": "1"}}, `"cgroup.procs" may not be set`},
+		{specs.LinuxResources{Unified: map[string]string{"../x": "1"}}, `"../x" is not a cgroup2 file name`},
+		{specs.LinuxResources{Unified: map[string]string{"memory": "1"}}, `"memory" is not a cgroup2 file name`},
+	} {
+		err := validateResources(&tc.r)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("validateResources = %v, want %q", err, tc.want)
+		}
+	}
+}

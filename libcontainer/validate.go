@@ -181,6 +181,9 @@ func validateLinux(spec *specs.Spec) error {
 			return fmt.Errorf("linux.devices[%d].type: unknown %q", i, d.Type)
 		}
 	}
+	if err := validateResources(l.Resources); err != nil {
+		return err
+	}
 	if err := validateMemoryPolicy(l.MemoryPolicy); err != nil {
 		return err
 	}

@@ -17,6 +17,38 @@ load helpers
 	[ "$(cat "$dir/pids.max")" = 10 ]
 }
 
+@test "the other v1 resources: memory kernel, kernelTCP, swap, OOM killer, cpu burst, idle, realtime, blkio throttles" {
+	update_config '.linux.resources.memory = {"limit": 67108864, "swap": 134217728, "kernel": 268435456, "kernelTCP": 16777216, "disableOOMKiller": true, "useHierarchy": true}
+		| .linux.resources.cpu = {"quota": 50000, "period": 100000, "burst": 20000, "idle": 1, "realtimePeriod": 1000000, "realtimeRuntime": 10000}
+		| .linux.resources.blockIO = {"throttleReadBpsDevice": [{"major": 254, "minor": 0, "rate": 1048576}],
+			"throttleWriteIOPSDevice": [{"major": 254, "minor": 0, "rate": 100}]}'
+	set_args sh -c 'cd /sys/fs/cgroup; cat memory/memory.memsw.limit_in_bytes memory/memory.kmem.tcp.limit_in_bytes; grep oom_kill_disable memory/memory.oom_control; cat memory/memory.use_hierarchy cpu/cpu.cfs_burst_us cpu/cpu.idle cpu/cpu.rt_period_us cpu/cpu.rt_runtime_us blkio/blkio.throttle.read_bps_device blkio/blkio.throttle.write_iops_device'
+	run runo --log-format json run --bundle "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *'"level":"warning","msg":"linux.resources.memory.kernel is ignored, as runc ignores it'* ]]
+	[ "$(echo ${lines[@]:1})" = "134217728 16777216 oom_kill_disable 1 1 20000 1 1000000 10000 254:0 1048576 254:0 100" ]
+}
+
+@test "resources the host has no cgroup for are refused, naming them; bad values are refused before anything is made" {
+	update_config '.linux.resources.network = {"classID": 1048577}'
+	create_fails
+	[[ "$output" == *"linux.resources.network.classID: no cgroup on this host takes it"* ]]
+	assert_no_leftovers "$ID"
+	update_config 'del(.linux.resources.network) | .linux.resources.unified = {"cgroup.procs": "1"}'
+	create_fails
+	[[ "$output" == *'linux.resources.unified: \"cgroup.procs\" may not be set'* ]]
+	assert_no_leftovers "$ID"
+	update_config '.linux.resources.unified = {"memory.nope": "1"}'
+	create_fails
+	[[ "$output" == *"linux.resources.unified.memory.nope: this kernel has no "*"/memory.nope"* ]]
+	assert_no_leftovers "$ID"
+	update_config 'del(.linux.resources.unified) | .linux.resources.memory = {"limit": 2097152, "swap": 1048576}'
+	create_fails
+	[[ "$output" == *"linux.resources.memory.swap: 1048576 is below memory.limit 2097152"* ]]
+	assert_no_leftovers "$ID"
+}
+
 @test "pids.limit stops a fork bomb and memory.limit kills a process that passes it" {
 	update_config '.linux.resources.pids = {"limit": 10}'
 	set_args sh -c 'for i in $(seq 20); do sleep 5 & done; wait'
