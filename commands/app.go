@@ -63,7 +63,7 @@ func newApp() *cli.Command {
 		Commands: []*cli.Command{
 			createCommand(), deleteCommand(), execCommand(), killCommand(), listCommand(),
 			pauseCommand(), psCommand(), resumeCommand(), runCommand(), specCommand(),
-			startCommand(), stateCommand(),
+			startCommand(), stateCommand(), updateCommand(),
 		},
 	}
 }

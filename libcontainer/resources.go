@@ -367,7 +367,11 @@ func applyResources(paths map[string]string, r *specs.LinuxResources) error {
 	if err := applyDevices(paths, devices); err != nil {
 		return err
 	}
-	for _, s := range resourceSettings(r) {
+	return writeSettings(paths, resourceSettings(r))
+}
+
+func writeSettings(paths map[string]string, settings []setting) error {
+	for _, s := range orderSwap(paths, settings) {
 		dir, file, value := v1Dir(paths, s.v1Ctrl), s.v1, s.value
 		if dir == "" {
 			if s.v2 == withQuota {
@@ -386,4 +390,36 @@ func applyResources(paths map[string]string, r *specs.LinuxResources) error {
 		}
 	}
 	return nil
+}
+
+// orderSwap puts a v1 memory+swap limit before the memory limit when it
+// grows: the kernel keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes
+// at every write, so a raise of both must start with memsw, a cut with
+// the memory limit.
+func orderSwap(paths map[string]string, settings []setting) []setting {
+	li, si := -1, -1
+	for i, s := range settings {
+		switch s.field {
+		case "memory.limit":
+			li = i
+		case "memory.swap":
+			si = i
+		}
+	}
+	dir := v1Dir(paths, "memory")
+	if li < 0 || si < 0 || si < li || dir == "" {
+		return settings
+	}
+	cur, err := os.ReadFile(filepath.Join(dir, "memory.memsw.limit_in_bytes"))
+	if err != nil {
+		return settings
+	}
+	curSwap, _ := strconv.ParseInt(strings.TrimSpace(string(cur)), 10, 64)
+	newSwap, _ := strconv.ParseInt(settings[si].value, 10, 64)
+	if newSwap != -1 && newSwap <= curSwap {
+		return settings
+	}
+	out := append([]setting(nil), settings...)
+	out[li], out[si] = settings[si], settings[li]
+	return out
 }

@@ -1,0 +1,90 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-runtime/runo/cgroups"
+)
+
+// Update changes the container's linux.resources as runc update does: the
+// values in update (linux.resources JSON) over the container's, written to
+// its cgroups and kept in its config for later updates and exec. Devices
+// are not changed: rewriting the rules would deny them for a moment to
+// processes that run.
+func (c *Container) Update(update []byte) error {
+	if c.Status() == Stopped {
+		return fmt.Errorf("cannot update a stopped container: %w", ErrNotRunning)
+	}
+	var r specs.LinuxResources
+	if err := json.Unmarshal(update, &r); err != nil {
+		return fmt.Errorf("resources: %w", jsonError(update, err))
+	}
+	path := filepath.Join(c.h.dir, configFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading the container's config: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return fmt.Errorf("reading the container's config: %w", err)
+	}
+	if spec.Linux.Resources == nil {
+		spec.Linux.Resources = &specs.LinuxResources{}
+	}
+	// Decoding over the old values keeps what the update does not name.
+	merged := spec.Linux.Resources
+	if err := json.Unmarshal(update, merged); err != nil {
+		return err
+	}
+	if err := validateResources(merged); err != nil {
+		return err
+	}
+	if m := r.Memory; m != nil {
+		if m.Swap != nil && m.Limit == nil && merged.Memory.Limit != nil {
+			// cgroup2's swap limit is the difference with the memory limit.
+			m.Limit = merged.Memory.Limit
+		}
+		if m.Limit != nil && merged.Memory.CheckBeforeUpdate != nil && *merged.Memory.CheckBeforeUpdate {
+			if err := checkMemoryUsage(c.State.CgroupPaths, *m.Limit); err != nil {
+				return err
+			}
+		}
+	}
+	r.Devices = nil
+	if err := writeSettings(c.State.CgroupPaths, resourceSettings(&r)); err != nil {
+		return err
+	}
+	out, err := json.Marshal(&spec)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, out, 0o600)
+}
+
+// checkMemoryUsage refuses a memory limit below what the container uses
+// (linux.resources.memory.checkBeforeUpdate).
+func checkMemoryUsage(paths map[string]string, limit int64) error {
+	file := filepath.Join(v1Dir(paths, "memory"), "memory.usage_in_bytes")
+	if v1Dir(paths, "memory") == "" {
+		file = filepath.Join(paths[cgroups.Unified], "memory.current")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("linux.resources.memory.checkBeforeUpdate: %w", err)
+	}
+	usage, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return fmt.Errorf("linux.resources.memory.checkBeforeUpdate: %s: %w", file, err)
+	}
+	if limit > 0 && limit < usage {
+		return fmt.Errorf("linux.resources.memory.limit: %d is below the container's memory usage, %d", limit, usage)
+	}
+	return nil
+}
