@@ -290,19 +290,6 @@ func sharesToWeight(shares uint64) uint64 {
 	return 1 + ((shares-2)*9999)/262142
 }
 
-// v1Dir is the container's directory in the v1 hierarchy that has ctrl,
-// alone or mounted with others ("cpu,cpuacct").
-func v1Dir(paths map[string]string, ctrl string) string {
-	for key, dir := range paths {
-		for _, c := range strings.Split(key, ",") {
-			if c == ctrl {
-				return dir
-			}
-		}
-	}
-	return ""
-}
-
 // defaultDeviceRules are what every container may use whatever its rules
 // say, as in runc: making any node, the standard devices, ttys and ptys.
 var defaultDeviceRules = []string{
@@ -314,7 +301,7 @@ var defaultDeviceRules = []string{
 // everything denied, then the rules in order, then the defaults. cgroup2
 // needs an eBPF program for this, which runo does not load yet.
 func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) error {
-	dir := v1Dir(paths, "devices")
+	dir := cgroups.V1Dir(paths, "devices")
 	if dir == "" {
 		return nil
 	}
@@ -372,7 +359,7 @@ func applyResources(paths map[string]string, r *specs.LinuxResources) error {
 
 func writeSettings(paths map[string]string, settings []setting) error {
 	for _, s := range orderSwap(paths, settings) {
-		dir, file, value := v1Dir(paths, s.v1Ctrl), s.v1, s.value
+		dir, file, value := cgroups.V1Dir(paths, s.v1Ctrl), s.v1, s.value
 		if dir == "" {
 			if s.v2 == withQuota {
 				continue
@@ -406,7 +393,7 @@ func orderSwap(paths map[string]string, settings []setting) []setting {
 			si = i
 		}
 	}
-	dir := v1Dir(paths, "memory")
+	dir := cgroups.V1Dir(paths, "memory")
 	if li < 0 || si < 0 || si < li || dir == "" {
 		return settings
 	}

@@ -71,8 +71,8 @@ func (c *Container) Update(update []byte) error {
 // checkMemoryUsage refuses a memory limit below what the container uses
 // (linux.resources.memory.checkBeforeUpdate).
 func checkMemoryUsage(paths map[string]string, limit int64) error {
-	file := filepath.Join(v1Dir(paths, "memory"), "memory.usage_in_bytes")
-	if v1Dir(paths, "memory") == "" {
+	file := filepath.Join(cgroups.V1Dir(paths, "memory"), "memory.usage_in_bytes")
+	if cgroups.V1Dir(paths, "memory") == "" {
 		file = filepath.Join(paths[cgroups.Unified], "memory.current")
 	}
 	b, err := os.ReadFile(file)

@@ -1,0 +1,27 @@
+package libcontainer
+
+import (
+	"fmt"
+
+	"github.com/runo-runtime/runo/cgroups"
+)
+
+// Event is a line of `runo events`, as runc prints it.
+type Event struct {
+	Type string         `json:"type"`
+	ID   string         `json:"id"`
+	Data *cgroups.Stats `json:"data,omitempty"`
+}
+
+// Stats reads the container's cgroup statistics.
+func (c *Container) Stats() (*Event, error) {
+	if s := c.Status(); s == Stopped {
+		return nil, fmt.Errorf("container %s is %s: %w", c.ID, s, ErrNotRunning)
+	}
+	return &Event{Type: "stats", ID: c.ID, Data: cgroups.GetStats(c.State.CgroupPaths)}, nil
+}
+
+// NotifyOOM reports the OOM kills in the container's memory cgroup.
+func (c *Container) NotifyOOM() (<-chan struct{}, error) {
+	return cgroups.NotifyOOM(c.State.CgroupPaths)
+}
