@@ -181,7 +181,9 @@ func Missing(paths map[string]string) []string {
 	return dirs
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys(m map[string]string) []string { return sortedMapKeys(m) }
+
+func sortedMapKeys[V any](m map[string]V) []string {
 	var k []string
 	for key := range m {
 		k = append(k, key)

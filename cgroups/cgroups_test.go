@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -121,9 +120,10 @@ func TestDetectLayoutOnThisHost(t *testing.T) {
 	}
 }
 
-// TestSetFrozenV2 freezes and thaws a process through cgroup.freeze, on a
-// cgroup2 sub-tree this test makes (the hybrid host's unified mount).
-func TestSetFrozenV2(t *testing.T) {
+// TestFSManagerV2 drives the Manager on a cgroup2 sub-tree this test makes
+// (the hybrid host's unified mount): create, add a process, list, freeze
+// and thaw through cgroup.freeze, destroy.
+func TestFSManagerV2(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
@@ -131,14 +131,13 @@ func TestSetFrozenV2(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
 		root = "/sys/fs/cgroup"
 	}
-	dir := filepath.Join(root, fmt.Sprintf("runo-freeze-test-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	dir := filepath.Join(root, fmt.Sprintf("runo-manager-test-%d", os.Getpid()))
+	paths := map[string]string{Unified: dir}
+	var m Manager = NewFS(paths, Missing(paths))
+	if err := m.Create(); err != nil {
 		t.Skip(err)
 	}
 	defer os.Remove(dir)
-	if _, err := os.Stat(filepath.Join(dir, "cgroup.freeze")); err != nil {
-		t.Skip("no cgroup.freeze here")
-	}
 	cmd := exec.Command("sleep", "30")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -147,20 +146,27 @@ func TestSetFrozenV2(t *testing.T) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	}()
-	if err := WriteFile(dir, "cgroup.procs", strconv.Itoa(cmd.Process.Pid)); err != nil {
+	if err := m.AddPid(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	paths := map[string]string{Unified: dir}
-	if err := SetFrozen(paths, true); err != nil {
+	pids, err := m.Pids()
+	if err != nil || len(pids) != 1 || pids[0] != cmd.Process.Pid {
+		t.Fatalf("Pids = %v, %v; want [%d]", pids, err, cmd.Process.Pid)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cgroup.freeze")); err == nil {
+		if err := m.Freeze(true); err != nil || !m.Frozen() {
+			t.Fatalf("Freeze(true): %v, Frozen %v", err, m.Frozen())
+		}
+		if err := m.Freeze(false); err != nil || m.Frozen() {
+			t.Fatalf("Freeze(false): %v, Frozen %v", err, m.Frozen())
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if !Frozen(paths) {
-		t.Error("not frozen after SetFrozen(true)")
-	}
-	if err := SetFrozen(paths, false); err != nil {
-		t.Fatal(err)
-	}
-	if Frozen(paths) {
-		t.Error("still frozen after SetFrozen(false)")
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("%s left after Destroy: %v", dir, err)
 	}
 }

@@ -122,7 +122,8 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if err := c.h.save(st); err != nil {
 		return err
 	}
-	if err := cgroups.Create(st.CgroupDirs); err != nil {
+	cg := c.cgroups()
+	if err := cg.Create(); err != nil {
 		return err
 	}
 	fifo := filepath.Join(c.h.dir, fifoName)
@@ -139,7 +140,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	}
 	conn, child := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
 	defer conn.Close()
-	entry, err := cgroups.OpenEntry(st.CgroupPaths)
+	entry, err := cg.Entry()
 	if err != nil {
 		return err
 	}
@@ -159,7 +160,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	}
 	// While init's runtime starts: it does nothing in the container before
 	// it has the bootstrap, so the limits are in place before it acts.
-	if err := applyResources(st.CgroupPaths, spec.Linux.Resources); err != nil {
+	if err := cg.Set(spec.Linux.Resources); err != nil {
 		return err
 	}
 	// config.json goes as read, cheaper than encoding the spec again. A
@@ -321,6 +322,11 @@ func (s *Store) List() ([]*Container, error) {
 	return list, nil
 }
 
+// cgroups is the manager of the container's cgroups.
+func (c *Container) cgroups() cgroups.Manager {
+	return cgroups.NewFS(c.State.CgroupPaths, c.State.CgroupDirs)
+}
+
 // Close releases the container's lock and what it holds open.
 func (c *Container) Close() {
 	c.h.close()
@@ -394,7 +400,7 @@ func (c *Container) Pause() error {
 	if s := c.Status(); s != Running {
 		return fmt.Errorf("cannot pause a container that is %s: %w", s, ErrNotRunning)
 	}
-	if err := cgroups.SetFrozen(c.State.CgroupPaths, true); err != nil {
+	if err := c.cgroups().Freeze(true); err != nil {
 		return fmt.Errorf("pausing: %w", err)
 	}
 	return nil
@@ -405,7 +411,7 @@ func (c *Container) Resume() error {
 	if s := c.Status(); s != Paused {
 		return fmt.Errorf("cannot resume a container that is %s, not paused", s)
 	}
-	if err := cgroups.SetFrozen(c.State.CgroupPaths, false); err != nil {
+	if err := c.cgroups().Freeze(false); err != nil {
 		return fmt.Errorf("resuming: %w", err)
 	}
 	return nil
@@ -416,7 +422,7 @@ func (c *Container) Pids() ([]int, error) {
 	if c.Status() == Stopped {
 		return nil, ErrNotRunning
 	}
-	return cgroups.Pids(c.State.CgroupPaths)
+	return c.cgroups().Pids()
 }
 
 // Signal sends sig to the container's init, or with all to every process
@@ -458,7 +464,7 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 }
 
 func (c *Container) signalAll(sig unix.Signal) error {
-	pids, err := cgroups.Pids(c.State.CgroupPaths)
+	pids, err := c.cgroups().Pids()
 	if err != nil {
 		return fmt.Errorf("listing processes: %w", err)
 	}
@@ -507,7 +513,7 @@ func (c *Container) destroy() error {
 		return err
 	}
 	var errs []error
-	if err := cgroups.Destroy(st.CgroupDirs); err != nil {
+	if err := c.cgroups().Destroy(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.h.remove(); err != nil {

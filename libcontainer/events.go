@@ -18,10 +18,10 @@ func (c *Container) Stats() (*Event, error) {
 	if s := c.Status(); s == Stopped {
 		return nil, fmt.Errorf("container %s is %s: %w", c.ID, s, ErrNotRunning)
 	}
-	return &Event{Type: "stats", ID: c.ID, Data: cgroups.GetStats(c.State.CgroupPaths)}, nil
+	return &Event{Type: "stats", ID: c.ID, Data: c.cgroups().Stats()}, nil
 }
 
 // NotifyOOM reports the OOM kills in the container's memory cgroup.
 func (c *Container) NotifyOOM() (<-chan struct{}, error) {
-	return cgroups.NotifyOOM(c.State.CgroupPaths)
+	return c.cgroups().NotifyOOM()
 }

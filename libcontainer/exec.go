@@ -224,7 +224,7 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]str
 	if !processAlive(st.Pid, st.PidStartTime) {
 		return 0, fmt.Errorf("cannot exec in a stopped container: %w", ErrNotRunning)
 	}
-	entry, err := cgroups.OpenEntry(paths)
+	entry, err := cgroups.NewFS(paths, nil).Entry()
 	if err != nil {
 		return 0, err
 	}

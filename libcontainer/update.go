@@ -57,8 +57,7 @@ func (c *Container) Update(update []byte) error {
 			}
 		}
 	}
-	r.Devices = nil
-	if err := writeSettings(c.State.CgroupPaths, resourceSettings(&r)); err != nil {
+	if err := c.cgroups().Update(&r); err != nil {
 		return err
 	}
 	out, err := json.Marshal(&spec)

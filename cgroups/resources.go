@@ -1,0 +1,323 @@
+package cgroups
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// setting is one value of linux.resources: where it goes in a v1
+// hierarchy, and in cgroup2 when no v1 hierarchy has the controller.
+type setting struct {
+	field       string // JSON path, for errors
+	v1Ctrl, v1  string // hierarchy key and file
+	v2, v2Value string // cgroup2 file and its value, "" if none
+	value       string
+}
+
+// resourceSettings lists what r asks for, in the order runc writes it.
+func resourceSettings(r *specs.LinuxResources) []setting {
+	var s []setting
+	if r == nil {
+		return nil
+	}
+	if m := r.Memory; m != nil {
+		if m.Limit != nil {
+			v := strconv.FormatInt(*m.Limit, 10)
+			s = append(s, setting{"memory.limit", "memory", "memory.limit_in_bytes", "memory.max", v2Max(*m.Limit), v})
+		}
+		if m.Reservation != nil {
+			v := strconv.FormatInt(*m.Reservation, 10)
+			s = append(s, setting{"memory.reservation", "memory", "memory.soft_limit_in_bytes", "memory.low", v2Max(*m.Reservation), v})
+		}
+		if m.Swap != nil {
+			// v1 limits memory+swap; cgroup2 limits swap alone.
+			v := strconv.FormatInt(*m.Swap, 10)
+			v2 := v2Max(*m.Swap)
+			if *m.Swap > 0 && m.Limit != nil && *m.Limit > 0 {
+				v2 = strconv.FormatInt(*m.Swap-*m.Limit, 10)
+			}
+			s = append(s, setting{"memory.swap", "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", v2, v})
+		}
+		if m.KernelTCP != nil {
+			s = append(s, setting{"memory.kernelTCP", "memory", "memory.kmem.tcp.limit_in_bytes", "", "", strconv.FormatInt(*m.KernelTCP, 10)})
+		}
+		if m.Swappiness != nil {
+			s = append(s, setting{"memory.swappiness", "memory", "memory.swappiness", "", "", strconv.FormatUint(*m.Swappiness, 10)})
+		}
+		if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
+			s = append(s, setting{"memory.disableOOMKiller", "memory", "memory.oom_control", "", "", "1"})
+		}
+		if m.UseHierarchy != nil && *m.UseHierarchy {
+			s = append(s, setting{"memory.useHierarchy", "memory", "memory.use_hierarchy", "", "", "1"})
+		}
+	}
+	if c := r.CPU; c != nil {
+		if c.Shares != nil {
+			v := strconv.FormatUint(*c.Shares, 10)
+			s = append(s, setting{"cpu.shares", "cpu", "cpu.shares", "cpu.weight", strconv.FormatUint(sharesToWeight(*c.Shares), 10), v})
+		}
+		if c.Period != nil {
+			// cgroup2 takes the period in cpu.max, with the quota if there is one.
+			v2, v2Value := "cpu.max", "max "+strconv.FormatUint(*c.Period, 10)
+			if c.Quota != nil {
+				v2 = withQuota
+			}
+			s = append(s, setting{"cpu.period", "cpu", "cpu.cfs_period_us", v2, v2Value, strconv.FormatUint(*c.Period, 10)})
+		}
+		if c.Quota != nil {
+			period := uint64(100000)
+			if c.Period != nil {
+				period = *c.Period
+			}
+			s = append(s, setting{"cpu.quota", "cpu", "cpu.cfs_quota_us", "cpu.max",
+				v2Max(*c.Quota) + " " + strconv.FormatUint(period, 10), strconv.FormatInt(*c.Quota, 10)})
+		}
+		if c.Burst != nil {
+			v := strconv.FormatUint(*c.Burst, 10)
+			s = append(s, setting{"cpu.burst", "cpu", "cpu.cfs_burst_us", "cpu.max.burst", v, v})
+		}
+		if c.RealtimePeriod != nil {
+			v := strconv.FormatUint(*c.RealtimePeriod, 10)
+			s = append(s, setting{"cpu.realtimePeriod", "cpu", "cpu.rt_period_us", "", "", v})
+		}
+		if c.RealtimeRuntime != nil {
+			v := strconv.FormatInt(*c.RealtimeRuntime, 10)
+			s = append(s, setting{"cpu.realtimeRuntime", "cpu", "cpu.rt_runtime_us", "", "", v})
+		}
+		if c.Idle != nil {
+			v := strconv.FormatInt(*c.Idle, 10)
+			s = append(s, setting{"cpu.idle", "cpu", "cpu.idle", "cpu.idle", v, v})
+		}
+		if c.Cpus != "" {
+			s = append(s, setting{"cpu.cpus", "cpuset", "cpuset.cpus", "cpuset.cpus", c.Cpus, c.Cpus})
+		}
+		if c.Mems != "" {
+			s = append(s, setting{"cpu.mems", "cpuset", "cpuset.mems", "cpuset.mems", c.Mems, c.Mems})
+		}
+	}
+	if p := r.Pids; p != nil && p.Limit != nil {
+		s = append(s, setting{"pids.limit", "pids", "pids.max", "pids.max", v2Max(*p.Limit), v2Max(*p.Limit)})
+	}
+	s = append(s, blockIOSettings(r.BlockIO)...)
+	for i, h := range r.HugepageLimits {
+		v := strconv.FormatUint(h.Limit, 10)
+		s = append(s, setting{fmt.Sprintf("hugepageLimits[%d]", i), "hugetlb", "hugetlb." + h.Pagesize + ".limit_in_bytes",
+			"hugetlb." + h.Pagesize + ".max", v, v})
+	}
+	if n := r.Network; n != nil {
+		if n.ClassID != nil {
+			s = append(s, setting{"network.classID", "net_cls", "net_cls.classid", "", "", strconv.FormatUint(uint64(*n.ClassID), 10)})
+		}
+		for i, p := range n.Priorities {
+			s = append(s, setting{fmt.Sprintf("network.priorities[%d]", i), "net_prio", "net_prio.ifpriomap", "", "",
+				p.Name + " " + strconv.FormatUint(uint64(p.Priority), 10)})
+		}
+	}
+	for _, dev := range sortedMapKeys(r.Rdma) {
+		l := r.Rdma[dev]
+		var parts []string
+		if l.HcaHandles != nil {
+			parts = append(parts, "hca_handle="+strconv.FormatUint(uint64(*l.HcaHandles), 10))
+		}
+		if l.HcaObjects != nil {
+			parts = append(parts, "hca_object="+strconv.FormatUint(uint64(*l.HcaObjects), 10))
+		}
+		v := dev + " " + strings.Join(parts, " ")
+		s = append(s, setting{"rdma." + dev, "rdma", "rdma.max", "rdma.max", v, v})
+	}
+	for _, key := range sortedMapKeys(r.Unified) {
+		s = append(s, setting{"unified." + key, "", "", key, r.Unified[key], ""})
+	}
+	return s
+}
+
+// blockIOSettings are linux.resources.blockIO's: v1 blkio files, or
+// cgroup2's io.weight (converted from blkio's 10..1000 scale) and io.max.
+func blockIOSettings(b *specs.LinuxBlockIO) []setting {
+	if b == nil {
+		return nil
+	}
+	var s []setting
+	if b.Weight != nil {
+		v := strconv.FormatUint(uint64(*b.Weight), 10)
+		s = append(s, setting{"blockIO.weight", "blkio", "blkio.weight", "io.weight",
+			"default " + strconv.FormatUint(blkioToIOWeight(uint64(*b.Weight)), 10), v})
+	}
+	if b.LeafWeight != nil {
+		s = append(s, setting{"blockIO.leafWeight", "blkio", "blkio.leaf_weight", "", "", strconv.FormatUint(uint64(*b.LeafWeight), 10)})
+	}
+	for i, d := range b.WeightDevice {
+		dev := fmt.Sprintf("%d:%d", d.Major, d.Minor)
+		if d.Weight != nil {
+			v := dev + " " + strconv.FormatUint(uint64(*d.Weight), 10)
+			s = append(s, setting{fmt.Sprintf("blockIO.weightDevice[%d]", i), "blkio", "blkio.weight_device", "io.weight",
+				dev + " " + strconv.FormatUint(blkioToIOWeight(uint64(*d.Weight)), 10), v})
+		}
+		if d.LeafWeight != nil {
+			s = append(s, setting{fmt.Sprintf("blockIO.weightDevice[%d].leafWeight", i), "blkio", "blkio.leaf_weight_device", "", "",
+				dev + " " + strconv.FormatUint(uint64(*d.LeafWeight), 10)})
+		}
+	}
+	throttles := []struct {
+		field, v1, v2 string
+		list          []specs.LinuxThrottleDevice
+	}{
+		{"throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps", b.ThrottleReadBpsDevice},
+		{"throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps", b.ThrottleWriteBpsDevice},
+		{"throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops", b.ThrottleReadIOPSDevice},
+		{"throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops", b.ThrottleWriteIOPSDevice},
+	}
+	for _, t := range throttles {
+		for i, d := range t.list {
+			dev := fmt.Sprintf("%d:%d", d.Major, d.Minor)
+			rate := strconv.FormatUint(d.Rate, 10)
+			s = append(s, setting{fmt.Sprintf("blockIO.%s[%d]", t.field, i), "blkio", t.v1, "io.max",
+				dev + " " + t.v2 + "=" + rate, dev + " " + rate})
+		}
+	}
+	return s
+}
+
+// blkioToIOWeight converts blkio.weight (10..1000) to io.weight (1..10000)
+// as runc does.
+func blkioToIOWeight(w uint64) uint64 {
+	if w == 0 {
+		return 0
+	}
+	return 1 + (w-10)*9999/990
+}
+
+// withQuota marks a setting cgroup2 takes as part of another.
+const withQuota = "-"
+
+// v2Max writes a limit cgroup2's way: "max" for none (-1 or 0 in the spec).
+func v2Max(n int64) string {
+	if n <= 0 {
+		return "max"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// sharesToWeight converts cpu.shares (2..262144) to cpu.weight (1..10000)
+// as runc does.
+func sharesToWeight(shares uint64) uint64 {
+	if shares == 0 {
+		return 0
+	}
+	return 1 + ((shares-2)*9999)/262142
+}
+
+// defaultDeviceRules are what every container may use whatever its rules
+// say, as in runc: making any node, the standard devices, ttys and ptys.
+var defaultDeviceRules = []string{
+	"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+	"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+}
+
+// applyDevices writes linux.resources.devices to the v1 devices cgroup:
+// everything denied, then the rules in order, then the defaults. cgroup2
+// needs an eBPF program for this, which runo does not load yet.
+func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) error {
+	dir := V1Dir(paths, "devices")
+	if dir == "" {
+		return nil
+	}
+	if err := WriteFile(dir, "devices.deny", "a"); err != nil {
+		return fmt.Errorf("linux.resources.devices: %w", err)
+	}
+	for i, r := range rules {
+		file := "devices.deny"
+		if r.Allow {
+			file = "devices.allow"
+		}
+		if err := WriteFile(dir, file, deviceRule(r)); err != nil {
+			return fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
+		}
+	}
+	for _, rule := range defaultDeviceRules {
+		if err := WriteFile(dir, "devices.allow", rule); err != nil {
+			return fmt.Errorf("linux.resources.devices (default %q): %w", rule, err)
+		}
+	}
+	return nil
+}
+
+// deviceRule is a rule in the devices cgroup's "type major:minor access".
+func deviceRule(r specs.LinuxDeviceCgroup) string {
+	typ, major, minor, access := r.Type, "*", "*", r.Access
+	if typ == "" {
+		typ = "a"
+	}
+	if r.Major != nil {
+		major = strconv.FormatInt(*r.Major, 10)
+	}
+	if r.Minor != nil {
+		minor = strconv.FormatInt(*r.Minor, 10)
+	}
+	if access == "" {
+		access = "rwm"
+	}
+	return fmt.Sprintf("%s %s:%s %s", typ, major, minor, access)
+}
+
+// writeSettings writes each setting to a v1 hierarchy with the
+// controller, else to cgroup2 where the controller is enabled. Errors name
+// the resource and the file.
+func writeSettings(paths map[string]string, settings []setting) error {
+	for _, s := range orderSwap(paths, settings) {
+		dir, file, value := V1Dir(paths, s.v1Ctrl), s.v1, s.value
+		if dir == "" {
+			if s.v2 == withQuota {
+				continue
+			}
+			if s.v2 == "" || paths[Unified] == "" {
+				return fmt.Errorf("linux.resources.%s: no cgroup on this host takes it", s.field)
+			}
+			dir, file, value = paths[Unified], s.v2, s.v2Value
+		}
+		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+			return fmt.Errorf("linux.resources.%s: this kernel has no %s", s.field, filepath.Join(dir, file))
+		}
+		if err := WriteFile(dir, file, value); err != nil {
+			return fmt.Errorf("linux.resources.%s: %w", s.field, err)
+		}
+	}
+	return nil
+}
+
+// orderSwap puts a v1 memory+swap limit before the memory limit when it
+// grows: the kernel keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes
+// at every write, so a raise of both must start with memsw, a cut with
+// the memory limit.
+func orderSwap(paths map[string]string, settings []setting) []setting {
+	li, si := -1, -1
+	for i, s := range settings {
+		switch s.field {
+		case "memory.limit":
+			li = i
+		case "memory.swap":
+			si = i
+		}
+	}
+	dir := V1Dir(paths, "memory")
+	if li < 0 || si < 0 || si < li || dir == "" {
+		return settings
+	}
+	cur, err := os.ReadFile(filepath.Join(dir, "memory.memsw.limit_in_bytes"))
+	if err != nil {
+		return settings
+	}
+	curSwap, _ := strconv.ParseInt(strings.TrimSpace(string(cur)), 10, 64)
+	newSwap, _ := strconv.ParseInt(settings[si].value, 10, 64)
+	if newSwap != -1 && newSwap <= curSwap {
+		return settings
+	}
+	out := append([]setting(nil), settings...)
+	out[li], out[si] = settings[si], settings[li]
+	return out
+}
