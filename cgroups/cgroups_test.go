@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestV1Key(t *testing.T) {
@@ -168,5 +171,52 @@ func TestFSManagerV2(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("%s left after Destroy: %v", dir, err)
+	}
+}
+
+// TestDeviceFilterV2 attaches the eBPF device filter to a cgroup2 sub-tree
+// this test makes and opens devices from a process born in it.
+func TestDeviceFilterV2(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	root := "/sys/fs/cgroup/unified"
+	if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
+		root = "/sys/fs/cgroup"
+	}
+	dir := filepath.Join(root, fmt.Sprintf("runo-devices-test-%d", os.Getpid()))
+	paths := map[string]string{Unified: dir}
+	m := NewFS(paths, Missing(paths))
+	if err := m.Create(); err != nil {
+		t.Skip(err)
+	}
+	defer m.Destroy()
+	one, eleven := int64(1), int64(11)
+	rules := []specs.LinuxDeviceCgroup{
+		{Allow: false, Access: "rwm"},
+		// /dev/kmsg, for reading only.
+		{Allow: true, Type: "c", Major: &one, Minor: &eleven, Access: "r"},
+	}
+	if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
+		t.Fatal(err)
+	}
+	cg, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	try := func(redir string) string {
+		cmd := exec.Command("sh", "-c", "exec 3"+redir+" && echo ok")
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd())}
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	for redir, want := range map[string]bool{
+		"</dev/kmsg": true, ">/dev/kmsg": false, "</dev/mem": false, ">/dev/null": true, "</dev/zero": true,
+	} {
+		out := try(redir)
+		if got := strings.HasSuffix(out, "ok\n"); got != want {
+			t.Errorf("exec 3%s: %q, want allowed %v", redir, out, want)
+		}
 	}
 }

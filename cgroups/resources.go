@@ -214,18 +214,32 @@ func sharesToWeight(shares uint64) uint64 {
 
 // defaultDeviceRules are what every container may use whatever its rules
 // say, as in runc: making any node, the standard devices, ttys and ptys.
-var defaultDeviceRules = []string{
-	"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-	"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+var defaultDeviceRules = []specs.LinuxDeviceCgroup{
+	{Allow: true, Type: "c", Access: "m"}, {Allow: true, Type: "b", Access: "m"},
+	charDevice(1, 3), charDevice(1, 5), charDevice(1, 7), charDevice(1, 8), charDevice(1, 9),
+	charDevice(5, 0), charDevice(5, 1), charDevice(5, 2), charDevice(136, -1),
 }
 
-// applyDevices writes linux.resources.devices to the v1 devices cgroup:
-// everything denied, then the rules in order, then the defaults. cgroup2
-// needs an eBPF program for this, which runo does not load yet.
+// charDevice allows all access to c major:minor (any minor if -1).
+func charDevice(major, minor int64) specs.LinuxDeviceCgroup {
+	r := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: &major, Access: "rwm"}
+	if minor >= 0 {
+		r.Minor = &minor
+	}
+	return r
+}
+
+// applyDevices applies linux.resources.devices: everything denied, then
+// the rules in order, then the defaults. v1 has the devices cgroup's
+// files; cgroup2 gets an eBPF program of the same rules.
 func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) error {
 	dir := V1Dir(paths, "devices")
 	if dir == "" {
-		return nil
+		if paths[Unified] == "" {
+			return nil
+		}
+		all := append([]specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}, rules...)
+		return attachDeviceFilter(paths[Unified], append(all, defaultDeviceRules...))
 	}
 	if err := WriteFile(dir, "devices.deny", "a"); err != nil {
 		return fmt.Errorf("linux.resources.devices: %w", err)
@@ -239,9 +253,9 @@ func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) erro
 			return fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
 		}
 	}
-	for _, rule := range defaultDeviceRules {
-		if err := WriteFile(dir, "devices.allow", rule); err != nil {
-			return fmt.Errorf("linux.resources.devices (default %q): %w", rule, err)
+	for _, r := range defaultDeviceRules {
+		if err := WriteFile(dir, "devices.allow", deviceRule(r)); err != nil {
+			return fmt.Errorf("linux.resources.devices (default %q): %w", deviceRule(r), err)
 		}
 	}
 	return nil

@@ -25,7 +25,7 @@ func TestResourcesV2(t *testing.T) {
 		CPU:    &specs.LinuxCPU{Shares: &shares, Quota: &quota, Period: &period, Cpus: "0-1"},
 		Pids:   &specs.LinuxPids{Limit: &pids},
 	}
-	if err := NewFS(map[string]string{Unified: dir}, nil).Set(r); err != nil {
+	if err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r)); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
@@ -40,7 +40,7 @@ func TestResourcesV2(t *testing.T) {
 	}
 	swap := int64(1 << 21)
 	r = &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: &swap}}
-	err := NewFS(map[string]string{Unified: dir}, nil).Set(r)
+	err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r))
 	if err == nil || !strings.Contains(err.Error(), "linux.resources.memory.swap") {
 		t.Errorf("swap on v2 only: %v, want an error naming linux.resources.memory.swap", err)
 	}
@@ -75,7 +75,7 @@ func TestResourcesV2More(t *testing.T) {
 		Unified:        map[string]string{"memory.high": "2097152"},
 	}
 	r.BlockIO.ThrottleReadBpsDevice[0].Major, r.BlockIO.ThrottleReadBpsDevice[0].Minor = 8, 0
-	if err := NewFS(map[string]string{Unified: dir}, nil).Set(r); err != nil {
+	if err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r)); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
