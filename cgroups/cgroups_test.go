@@ -125,7 +125,7 @@ func TestDetectLayoutOnThisHost(t *testing.T) {
 
 // TestFSManagerV2 drives the Manager on a cgroup2 sub-tree this test makes
 // (the hybrid host's unified mount): create, add a process, list, freeze
-// and thaw through cgroup.freeze, destroy.
+// and thaw through cgroup.freeze, kill through cgroup.kill, destroy.
 func TestFSManagerV2(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
@@ -162,6 +162,14 @@ func TestFSManagerV2(t *testing.T) {
 		}
 		if err := m.Freeze(false); err != nil || m.Frozen() {
 			t.Fatalf("Freeze(false): %v, Frozen %v", err, m.Frozen())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cgroup.kill")); err == nil {
+		if err := m.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("after Kill, the process ended with %v, not killed", err)
 		}
 	}
 	cmd.Process.Kill()

@@ -1,7 +1,10 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -24,6 +27,9 @@ type Manager interface {
 	Set(r *specs.LinuxResources) error
 	// Update writes the resources r names, except devices.
 	Update(r *specs.LinuxResources) error
+	// Kill SIGKILLs every process in the cgroups at once, where the
+	// kernel can (cgroup2's cgroup.kill); ErrNoKill where it cannot.
+	Kill() error
 	Freeze(frozen bool) error
 	Frozen() bool
 	Pids() ([]int, error)
@@ -69,6 +75,20 @@ func (f *FS) Set(r *specs.LinuxResources) error {
 
 func (f *FS) Update(r *specs.LinuxResources) error {
 	return writeSettings(f.paths, resourceSettings(r))
+}
+
+// ErrNoKill is Kill's answer on a host without cgroup.kill.
+var ErrNoKill = errors.New("no cgroup.kill")
+
+func (f *FS) Kill() error {
+	dir := f.paths[Unified]
+	if dir == "" {
+		return ErrNoKill
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cgroup.kill")); err != nil {
+		return ErrNoKill
+	}
+	return WriteFile(dir, "cgroup.kill", "1")
 }
 
 // AddPid writes pid to cgroup.procs in every hierarchy. (runo's own

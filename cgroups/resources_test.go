@@ -90,3 +90,39 @@ func TestResourcesV2More(t *testing.T) {
 		}
 	}
 }
+
+// TestResourcesV1Formats writes the v1 controllers this host lacks
+// (net_cls, net_prio, rdma, hugetlb) to files made on temp dirs.
+func TestResourcesV1Formats(t *testing.T) {
+	net, rdma, huge := t.TempDir(), t.TempDir(), t.TempDir()
+	for dir, files := range map[string][]string{
+		net:  {"net_cls.classid", "net_prio.ifpriomap"},
+		rdma: {"rdma.max"},
+		huge: {"hugetlb.1GB.limit_in_bytes"},
+	} {
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	class, objects := uint32(0x100001), uint32(100)
+	r := &specs.LinuxResources{
+		Network:        &specs.LinuxNetwork{ClassID: &class, Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 5}}},
+		Rdma:           map[string]specs.LinuxRdma{"mlx4_0": {HcaObjects: &objects}},
+		HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "1GB", Limit: 1 << 30}},
+	}
+	paths := map[string]string{"net_cls,net_prio": net, "rdma": rdma, "hugetlb": huge}
+	if err := writeSettings(paths, resourceSettings(r)); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{
+		filepath.Join(net, "net_cls.classid"): "1048577", filepath.Join(net, "net_prio.ifpriomap"): "eth0 5",
+		filepath.Join(rdma, "rdma.max"): "mlx4_0 hca_object=100", filepath.Join(huge, "hugetlb.1GB.limit_in_bytes"): "1073741824",
+	} {
+		b, _ := os.ReadFile(file)
+		if strings.TrimSpace(string(b)) != want {
+			t.Errorf("%s = %q, want %q", file, b, want)
+		}
+	}
+}

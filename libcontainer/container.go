@@ -464,6 +464,12 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 }
 
 func (c *Container) signalAll(sig unix.Signal) error {
+	// cgroup.kill reaches processes forked while the list below is read.
+	if sig == unix.SIGKILL {
+		if err := c.cgroups().Kill(); !errors.Is(err, cgroups.ErrNoKill) {
+			return err
+		}
+	}
 	pids, err := c.cgroups().Pids()
 	if err != nil {
 		return fmt.Errorf("listing processes: %w", err)
