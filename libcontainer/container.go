@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -134,6 +135,11 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if err := os.Chmod(fifo, 0o622); err != nil {
 		return err
 	}
+	fifoFile, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening exec fifo: %w", err)
+	}
+	defer fifoFile.Close()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("creating sync socket: %w", err)
@@ -149,7 +155,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		entry.Close()
 		return err
 	}
-	pid, err := startInit(spec, o, child, entry, cons, lis)
+	pid, err := startInit(spec, o, []*os.File{child, fifoFile}, entry, cons, lis)
 	entry.Close()
 	child.Close()
 	lis.start(prog, specs.State{
@@ -166,7 +172,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	// config.json goes as read, cheaper than encoding the spec again. A
 	// failed send is followed by reading init's reason below.
 	b := bootstrap{
-		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, Fifo: fifo, NoPivot: o.NoPivot,
+		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifoFile.Fd()), NoPivot: o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
 		CgroupPaths: st.CgroupPaths, Pid: pid,
 	}
@@ -240,7 +246,8 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 }
 
 // startInit starts `runo init` in the container's namespaces and cgroups.
-func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.Entry, cons *ptySocket, lis *listener) (int, error) {
+func startInit(spec *specs.Spec, o CreateOpts, inherit []*os.File, entry *cgroups.Entry, cons *ptySocket, lis *listener) (int, error) {
+	child := inherit[0]
 	exe, err := selfExe()
 	if err != nil {
 		return 0, err
@@ -257,6 +264,9 @@ func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.En
 	}
 	for _, ns := range spec.Linux.Namespaces {
 		cfg.Namespaces = append(cfg.Namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
+		if ns.Type == specs.UserNamespace && ns.Path == "" {
+			cfg.Placed = func(pid int) error { return writeIDMaps(pid, spec.Linux) }
+		}
 	}
 	for _, clock := range []string{"monotonic", "boottime"} {
 		if off, ok := spec.Linux.TimeOffsets[clock]; ok {
@@ -266,7 +276,9 @@ func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.En
 	for fd := 3; fd < 3+o.ListenFds+o.PreserveFds; fd++ {
 		cfg.KeepFds = append(cfg.KeepFds, fd)
 	}
-	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
+	for _, f := range inherit {
+		cfg.KeepFds = append(cfg.KeepFds, int(f.Fd()))
+	}
 	if cons != nil {
 		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
 	}
@@ -274,6 +286,25 @@ func startInit(spec *specs.Spec, o CreateOpts, child *os.File, entry *cgroups.En
 		cfg.KeepFds = append(cfg.KeepFds, lis.childFd())
 	}
 	return nsenter.Start(cfg)
+}
+
+// writeIDMaps writes the id maps of a new user namespace while its first
+// process waits, before it makes the other namespaces, which it then owns.
+func writeIDMaps(pid int, l *specs.Linux) error {
+	for _, m := range []struct {
+		file, field string
+		maps        []specs.LinuxIDMapping
+	}{{"gid_map", "linux.gidMappings", l.GIDMappings}, {"uid_map", "linux.uidMappings", l.UIDMappings}} {
+		var b strings.Builder
+		for _, id := range m.maps {
+			fmt.Fprintf(&b, "%d %d %d\n", id.ContainerID, id.HostID, id.Size)
+		}
+		path := fmt.Sprintf("/proc/%d/%s", pid, m.file)
+		if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
+			return fmt.Errorf("%s: writing %s: %w", m.field, path, bareError(err))
+		}
+	}
+	return nil
 }
 
 // Load opens an existing container. With lock, it holds the container's

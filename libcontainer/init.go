@@ -26,11 +26,13 @@ const syncFdEnv = "_RUNO_SYNC_FD"
 
 // bootstrap is what the runtime tells init, through the sync socket.
 type bootstrap struct {
-	ID           string            `json:"id"`
-	Config       json.RawMessage   `json:"config"`
-	Bundle       string            `json:"bundle"`
-	Rootfs       string            `json:"rootfs"`
-	Fifo         string            `json:"fifo"`
+	ID     string          `json:"id"`
+	Config json.RawMessage `json:"config"`
+	Bundle string          `json:"bundle"`
+	Rootfs string          `json:"rootfs"`
+	// FifoFd is init's descriptor of exec.fifo (O_PATH), inherited: the
+	// path may not be reachable from a user namespace.
+	FifoFd       int               `json:"fifo_fd"`
 	NoPivot      bool              `json:"no_pivot,omitempty"`
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	PreserveFds  int               `json:"preserve_fds,omitempty"`
@@ -174,15 +176,12 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 			return nil, fmt.Errorf("joining a new session keyring: %w", err)
 		}
 	}
-	// Opened before pivot_root, while the host's path is still visible.
-	fifo, err := os.OpenFile(b.Fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("opening exec fifo: %w", err)
-	}
+	fifo := os.NewFile(uintptr(b.FifoFd), "exec.fifo")
+	unix.CloseOnExec(b.FifoFd)
 	var r *rootfs
 	if newNamespace(spec, "mount") {
 		r = &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
-			cgroupNS: newNamespace(spec, specs.CgroupNamespace)}
+			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace)}
 		if err := r.prepare(); err != nil {
 			return nil, err
 		}
@@ -334,6 +333,16 @@ func loadSeccomp(o procOpts) error {
 		return fmt.Errorf("sending the seccomp listener: %w", err)
 	}
 	return nil
+}
+
+// hasNamespace says the container has a namespace of type t, new or joined.
+func hasNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
 }
 
 func newNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {

@@ -32,6 +32,9 @@ type rootfs struct {
 	// cgroupNS says the process is in a new cgroup namespace, rooted at the
 	// container's cgroups: a cgroup filesystem mounted there shows them.
 	cgroupNS bool
+	// userns says the container has a user namespace of its own: device
+	// nodes and v1 cgroup filesystems cannot be made there, only bound.
+	userns bool
 }
 
 var defaultDevices = []specs.LinuxDevice{
@@ -99,7 +102,11 @@ func (r *rootfs) prepare() error {
 			}
 			dirs[filepath.Dir(d.Path)] = dir
 		}
-		if err := mknod(dir, d); err != nil {
+		make := mknod
+		if r.userns {
+			make = bindDevice
+		}
+		if err := make(dir, d); err != nil {
 			return fmt.Errorf("creating device %s (linux.devices[%d] or default): %w", d.Path, i, err)
 		}
 	}
@@ -341,7 +348,7 @@ func (r *rootfs) mountV1(tmpfs *os.File, key string, flags uintptr) error {
 		return err
 	}
 	defer dir.Close()
-	if r.cgroupNS {
+	if r.cgroupNS && !r.userns {
 		return unix.Mount("cgroup", fdPath(dir), "cgroup", flags, key)
 	}
 	if err := unix.Mount(r.cgroupPaths[key], fdPath(dir), "", unix.MS_BIND, ""); err != nil {
@@ -384,6 +391,33 @@ func mknod(dir *os.File, d specs.LinuxDevice) error {
 		gid = int(*d.GID)
 	}
 	return unix.Fchownat(int(dir.Fd()), base, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// bindDevice binds the host's node at d.Path over an empty file made in
+// dir: a user namespace may not make device nodes. The owner and mode are
+// the host node's.
+func bindDevice(dir *os.File, d specs.LinuxDevice) error {
+	base := filepath.Base(d.Path)
+	fd, err := unix.Openat(int(dir.Fd()), base, unix.O_CREAT|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%s exists and is not a plain file to bind the device over", d.Path)
+	}
+	var host unix.Stat_t
+	if err := unix.Stat(d.Path, &host); err != nil {
+		return fmt.Errorf("the host's %s: %w", d.Path, err)
+	}
+	if host.Rdev != unix.Mkdev(uint32(d.Major), uint32(d.Minor)) {
+		return fmt.Errorf("the host's %s is not device %d:%d", d.Path, d.Major, d.Minor)
+	}
+	return unix.Mount(d.Path, "/proc/self/fd/"+strconv.Itoa(fd), "", unix.MS_BIND, "")
 }
 
 // devLinks makes the links every Linux program expects in /dev.

@@ -128,6 +128,29 @@ func validateProcess(p *specs.Process) error {
 	return nil
 }
 
+// validateIDMappings checks linux.uidMappings and gidMappings, which a new
+// user namespace needs and nothing else takes.
+func validateIDMappings(l *specs.Linux, newUser bool) error {
+	for _, m := range []struct {
+		name string
+		maps []specs.LinuxIDMapping
+	}{{"uidMappings", l.UIDMappings}, {"gidMappings", l.GIDMappings}} {
+		name, maps := m.name, m.maps
+		if !newUser && len(maps) > 0 {
+			return fmt.Errorf("linux.%s: set without a new user namespace", name)
+		}
+		if newUser && len(maps) == 0 {
+			return fmt.Errorf("linux.%s: a new user namespace needs them", name)
+		}
+		for i, m := range maps {
+			if m.Size == 0 {
+				return fmt.Errorf("linux.%s[%d].size: must not be 0", name, i)
+			}
+		}
+	}
+	return nil
+}
+
 func validateLinux(spec *specs.Spec) error {
 	l := spec.Linux
 	has := map[string]bool{}
@@ -139,9 +162,6 @@ func validateLinux(spec *specs.Spec) error {
 		if has[t] {
 			return fmt.Errorf("linux.namespaces[%d].type: duplicate %q", i, t)
 		}
-		if t == "user" {
-			return fmt.Errorf("linux.namespaces[%d].type: user namespaces are not supported yet", i)
-		}
 		if ns.Path != "" && !filepath.IsAbs(ns.Path) {
 			return fmt.Errorf("linux.namespaces[%d].path: %q is not an absolute path", i, ns.Path)
 		}
@@ -151,6 +171,9 @@ func validateLinux(spec *specs.Spec) error {
 		}
 	}
 	newNS := func(t string) bool { return has[t] }
+	if err := validateIDMappings(l, newNS("user")); err != nil {
+		return err
+	}
 	if !newNS("mount") && !has["mount:joined"] {
 		return errors.New("linux.namespaces: a mount namespace is required")
 	}

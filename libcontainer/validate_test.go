@@ -55,9 +55,9 @@ func TestValidate(t *testing.T) {
 		{"duplicate namespace", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "ipc"})
 		}, `linux.namespaces[6].type: duplicate "ipc"`},
-		{"user namespace", func(s *specs.Spec) {
+		{"user namespace without maps", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
-		}, "user namespaces are not supported yet"},
+		}, "linux.uidMappings: a new user namespace needs them"},
 		{"relative namespace path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "ns/net" }, `linux.namespaces[1].path: "ns/net" is not an absolute path`},
 		{"no mount namespace", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:4] }, "a mount namespace is required"},
 		{"hostname without uts", func(s *specs.Spec) { s.Linux.Namespaces[3].Path = "/proc/1/ns/uts" }, "hostname: setting it needs a new uts namespace"},

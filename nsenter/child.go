@@ -22,12 +22,14 @@ func runtimeAfterForkInChild()
 // childArgs holds everything the child reads. The parent fills it in before
 // the fork; the child only writes rec, in its own copy of memory.
 type childArgs struct {
-	clone3       *cloneArgs
-	tasksFds     []uintptr
-	zero         [1]byte
-	joinFds      []uintptr
-	joinTypes    []uintptr
-	newUser      bool
+	clone3    *cloneArgs
+	tasksFds  []uintptr
+	zero      [1]byte
+	joinFds   []uintptr
+	joinTypes []uintptr
+	newUser   bool
+	// becomeRoot: the child is in a user namespace, new or joined.
+	becomeRoot   bool
 	wait         bool
 	unshareFlags uintptr
 	timensPath   *byte
@@ -109,6 +111,18 @@ func child(a *childArgs) {
 		}
 	}
 
+	if a.becomeRoot {
+		// In a user namespace the host's root is unmapped, and an unmapped
+		// uid loses every capability at exec: become the namespace's root
+		// (its maps are written by now). setgroups may be denied there.
+		syscall.RawSyscall(syscall.SYS_SETGROUPS, 0, 0, 0)
+		if _, _, e := syscall.RawSyscall(syscall.SYS_SETRESGID, 0, 0, 0); e != 0 {
+			fail(a, stepBecomeRoot, 0, e)
+		}
+		if _, _, e := syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0); e != 0 {
+			fail(a, stepBecomeRoot, 0, e)
+		}
+	}
 	if a.unshareFlags != 0 {
 		if _, _, e := syscall.RawSyscall(syscall.SYS_UNSHARE, a.unshareFlags, 0, 0); e != 0 {
 			fail(a, stepUnshare, 0, e)

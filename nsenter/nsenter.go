@@ -83,6 +83,7 @@ const (
 	stepJoin
 	stepUnshareUser
 	stepWait
+	stepBecomeRoot
 	stepUnshare
 	stepTimeOffsets
 	stepFork
@@ -174,6 +175,7 @@ func prepare(c *Config) (*childArgs, []joinedNS, error) {
 		default:
 			a.unshareFlags |= flag
 		}
+		a.becomeRoot = a.becomeRoot || ns.Type == "user"
 		if ns.Type == "pid" || ns.Type == "time" {
 			a.fork = true
 		}
@@ -333,6 +335,8 @@ func describe(c *Config, joined []joinedNS, step, index uint32, errno syscall.Er
 		}
 	case stepUnshareUser:
 		return fmt.Errorf("creating user namespace: %w", errno)
+	case stepBecomeRoot:
+		return fmt.Errorf("becoming root in the user namespace (are uid and gid 0 mapped?): %w", errno)
 	case stepWait:
 		return fmt.Errorf("waiting for the runtime: %w", errno)
 	case stepUnshare:

@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# User namespaces: a new one with id maps written by runo while nsenter's
+# child waits, joined ones, exec into them.
+
+load helpers
+
+setup() {
+	runo_setup
+	# The container's root is host uid 100000: the rootfs is its.
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	# ... and the path to it must be searchable by that uid.
+	local d=$BUNDLE
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .root.readonly = false'
+}
+
+@test "a new user namespace: root inside is the mapped uid outside, with its capabilities and devices" {
+	set_args sh -c 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; grep CapEff /proc/self/status; echo x > /dev/null && echo null-ok; touch /made-inside; hostname; sleep 1000'
+	runo run -d --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out"
+	sleep 0.3
+	run cat "$BATS_TEST_TMPDIR/out"
+	echo "$output"
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 0 ]
+	[ "$(echo ${lines[2]})" = "0 100000 65536" ]
+	[ "$(echo ${lines[3]})" = "0 100000 65536" ]
+	[ "${lines[4]}" = "CapEff:	0000000020000420" ]
+	[ "${lines[5]}" = null-ok ]
+	[ "${lines[6]}" = runo ]
+	local pid
+	pid=$(pid_of "$ID")
+	grep -q '^Uid:	100000	100000	100000	100000' "/proc/$pid/status"
+	[ "$(stat -c %u:%g "$BUNDLE/rootfs/made-inside")" = 100000:100000 ]
+	[ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+}
+
+@test "exec joins the container's user namespace; -u maps through it" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	run runo exec "$ID" sh -c 'id -u; cat /proc/self/uid_map'
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 100000 65536" ]
+	runo exec -d --pid-file "$BATS_TEST_TMPDIR/pid" -u 1000:1000 "$ID" sleep 100
+	grep -q '^Uid:	101000	' "/proc/$(cat "$BATS_TEST_TMPDIR/pid")/status"
+}
+
+@test "a second container joins the first's user and network namespaces by path, as a pod's" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	local pid
+	pid=$(pid_of "$ID")
+	update_config --arg u "/proc/$pid/ns/user" --arg n "/proc/$pid/ns/net" '
+		del(.linux.uidMappings, .linux.gidMappings)
+		| .linux.namespaces |= map(if .type == "user" then .path = $u elif .type == "network" then .path = $n else . end)'
+	set_args sh -c 'id -u; readlink /proc/self/ns/user; readlink /proc/self/ns/net'
+	run runo run --bundle "$BUNDLE" "$ID-2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = "$(readlink "/proc/$pid/ns/user")" ]
+	[ "${lines[2]}" = "$(readlink "/proc/$pid/ns/net")" ]
+}
+
+@test "id maps: missing, without a user namespace, or without root mapped, are refused clearly" {
+	update_config 'del(.linux.uidMappings)'
+	create_fails
+	[[ "$output" == *"linux.uidMappings: a new user namespace needs them"* ]]
+	assert_no_leftovers "$ID"
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 0}]'
+	create_fails
+	[[ "$output" == *"linux.uidMappings[0].size: must not be 0"* ]]
+	update_config '.linux.namespaces |= map(select(.type != "user")) | .linux.uidMappings[0].size = 1'
+	create_fails
+	[[ "$output" == *"set without a new user namespace"* ]]
+	update_config '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 1, "hostID": 100000, "size": 10}]'
+	create_fails
+	[[ "$output" == *"becoming root in the user namespace (are uid and gid 0 mapped?)"* ]]
+	assert_no_leftovers "$ID"
+}
