@@ -155,7 +155,19 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		entry.Close()
 		return err
 	}
-	pid, err := startInit(spec, o, []*os.File{child, fifoFile}, entry, cons, lis)
+	idmaps, err := openIDMapped(spec, st.Bundle)
+	if err != nil {
+		entry.Close()
+		return err
+	}
+	inherit := []*os.File{child, fifoFile}
+	idmapFds := map[int]int{}
+	for i, f := range idmaps {
+		defer f.Close()
+		inherit = append(inherit, f)
+		idmapFds[i] = int(f.Fd())
+	}
+	pid, err := startInit(spec, o, inherit, entry, cons, lis)
 	entry.Close()
 	child.Close()
 	lis.start(prog, specs.State{
@@ -174,7 +186,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	b := bootstrap{
 		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifoFile.Fd()), NoPivot: o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
-		CgroupPaths: st.CgroupPaths, Pid: pid,
+		CgroupPaths: st.CgroupPaths, Pid: pid, IDMapFds: idmapFds,
 	}
 	if cons != nil {
 		b.ConsoleFd = int(cons.child.Fd())

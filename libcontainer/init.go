@@ -32,7 +32,10 @@ type bootstrap struct {
 	Rootfs string          `json:"rootfs"`
 	// FifoFd is init's descriptor of exec.fifo (O_PATH), inherited: the
 	// path may not be reachable from a user namespace.
-	FifoFd       int               `json:"fifo_fd"`
+	FifoFd int `json:"fifo_fd"`
+	// IDMapFds are init's descriptors of the detached idmapped mounts, by
+	// mount index.
+	IDMapFds     map[int]int       `json:"idmap_fds,omitempty"`
 	NoPivot      bool              `json:"no_pivot,omitempty"`
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	PreserveFds  int               `json:"preserve_fds,omitempty"`
@@ -181,7 +184,7 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 	var r *rootfs
 	if newNamespace(spec, "mount") {
 		r = &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
-			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace)}
+			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace), idmapFds: b.IDMapFds}
 		if err := r.prepare(); err != nil {
 			return nil, err
 		}

@@ -63,6 +63,9 @@ type parsedMount struct {
 	flags       uintptr   // MS_* flags, without propagation
 	propagation []uintptr // applied one by one after the mount
 	data        string    // options the filesystem interprets
+	// idmap is set by "idmap" or "ridmap" (recursive): the bind mount
+	// maps ids through a user namespace of its own.
+	idmap, idmapRec bool
 }
 
 // parseMountOptions splits options as mount(8) does: known flags set or
@@ -81,6 +84,10 @@ func parseMountOptions(options []string) parsedMount {
 			} else {
 				p.flags |= opt.flag
 			}
+			continue
+		}
+		if o == "idmap" || o == "ridmap" {
+			p.idmap, p.idmapRec = true, o == "ridmap"
 			continue
 		}
 		if f, ok := propagationFlags[o]; ok {

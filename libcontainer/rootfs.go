@@ -35,6 +35,9 @@ type rootfs struct {
 	// userns says the container has a user namespace of its own: device
 	// nodes and v1 cgroup filesystems cannot be made there, only bound.
 	userns bool
+	// idmapFds are the detached idmapped mounts the runtime made, by
+	// mount index.
+	idmapFds map[int]int
 }
 
 var defaultDevices = []specs.LinuxDevice{
@@ -71,7 +74,11 @@ func (r *rootfs) prepare() error {
 	r.root = root
 	bindDev := false
 	for i, m := range r.spec.Mounts {
-		if err := r.mount(m); err != nil {
+		mount := r.mount
+		if fd, ok := r.idmapFds[i]; ok {
+			mount = func(m specs.Mount) error { return r.moveIDMapped(m, fd) }
+		}
+		if err := mount(m); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
 		}
 		if filepath.Clean(m.Destination) == "/dev" && parseMountOptions(m.Options).isBind() {
@@ -228,12 +235,7 @@ func (r *rootfs) bind(m specs.Mount, opts parsedMount) error {
 	if err != nil {
 		return fmt.Errorf("bind source: %w", err)
 	}
-	var target *os.File
-	if st.IsDir() {
-		target, err = r.mkdirAllHandle(m.Destination)
-	} else {
-		target, err = r.createFile(m.Destination)
-	}
+	target, err := r.bindTarget(m.Destination, st.IsDir())
 	if err != nil {
 		return err
 	}
@@ -242,7 +244,38 @@ func (r *rootfs) bind(m specs.Mount, opts parsedMount) error {
 	if err := unix.Mount(src, fdPath(target), "", flags, ""); err != nil {
 		return err
 	}
-	// A bind mount ignores every other flag: they take a remount.
+	return r.bound(m, opts)
+}
+
+// bindTarget makes the directory or file a bind mount goes on.
+func (r *rootfs) bindTarget(dest string, dir bool) (*os.File, error) {
+	if dir {
+		return r.mkdirAllHandle(dest)
+	}
+	return r.createFile(dest)
+}
+
+// moveIDMapped puts the runtime's detached idmapped mount fd in place.
+func (r *rootfs) moveIDMapped(m specs.Mount, fd int) error {
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	target, err := r.bindTarget(m.Destination, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := moveMount(fd, target); err != nil {
+		return fmt.Errorf("moving the idmapped mount into place: %w", err)
+	}
+	return r.bound(m, parseMountOptions(m.Options))
+}
+
+// bound applies what a bind mount ignores: every flag but MS_BIND and
+// MS_REC takes a remount, and propagation a call of its own.
+func (r *rootfs) bound(m specs.Mount, opts parsedMount) error {
 	return r.onMounted(m.Destination, func(path string) error {
 		if opts.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
 			if err := remountBind(path, opts.flags); err != nil {

@@ -51,6 +51,13 @@ func Validate(spec *specs.Spec, bundle string) error {
 		if !filepath.IsAbs(m.Destination) {
 			return fmt.Errorf("mounts[%d].destination: %q is not an absolute path", i, m.Destination)
 		}
+		idmap, err := idmapped(i, m)
+		if err != nil {
+			return err
+		}
+		if idmap && len(m.UIDMappings) == 0 && (spec.Linux == nil || len(spec.Linux.UIDMappings) == 0) {
+			return fmt.Errorf("mounts[%d] (%s): idmap without mappings, in a container without a user namespace", i, m.Destination)
+		}
 	}
 	if err := validateHooks(spec.Hooks); err != nil {
 		return err

@@ -81,3 +81,49 @@ setup() {
 	[[ "$output" == *"becoming root in the user namespace (are uid and gid 0 mapped?)"* ]]
 	assert_no_leftovers "$ID"
 }
+
+@test "idmapped mounts: host files show as the container's root, and its files land as the host's" {
+	local shared=$BATS_TEST_TMPDIR/shared
+	mkdir -p "$shared/sub"
+	echo host > "$shared/f"
+	update_config --arg s "$shared" '.mounts += [
+		{"destination": "/idmapped", "type": "bind", "source": $s, "options": ["rbind", "ridmap"]},
+		{"destination": "/plain", "type": "bind", "source": $s, "options": ["bind"]}]'
+	set_args sh -c 'stat -c "%u:%g" /idmapped/f /plain/f; echo new > /idmapped/new && echo created'
+	run runo run --bundle "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0:0 ]
+	[ "${lines[1]}" = 65534:65534 ]
+	[ "${lines[2]}" = created ]
+	[ "$(stat -c %u:%g "$shared/new")" = 0:0 ]
+}
+
+@test "idmapped mounts take mappings of their own, also without a user namespace" {
+	local shared=$BATS_TEST_TMPDIR/shared
+	mkdir -p "$shared"
+	echo host > "$shared/f"
+	update_config --arg s "$shared" '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)
+		| .mounts += [{"destination": "/idmapped", "type": "bind", "source": $s, "options": ["bind"],
+			"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+			"gidMappings": [{"containerID": 0, "hostID": 2000, "size": 1}]}]'
+	set_args stat -c %u:%g /idmapped/f
+	run runo run --bundle "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 1000:2000 ]
+}
+
+@test "idmapped mount errors: not a bind mount, no mappings at all, uid maps without gid maps" {
+	update_config '.mounts += [{"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"]}]'
+	create_fails
+	[[ "$output" == *"mounts[7] (/t): idmapped mounts must be bind mounts"* ]]
+	update_config '.mounts[7] = {"destination": "/t", "type": "bind", "source": "/tmp", "options": ["bind", "idmap"]}
+		| .linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)'
+	create_fails
+	[[ "$output" == *"mounts[7] (/t): idmap without mappings, in a container without a user namespace"* ]]
+	update_config '.mounts[7].uidMappings = [{"containerID": 0, "hostID": 1000, "size": 1}]'
+	create_fails
+	[[ "$output" == *"mounts[7] (/t): uidMappings and gidMappings go together"* ]]
+	assert_no_leftovers "$ID"
+}
