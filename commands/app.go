@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 
@@ -51,7 +52,8 @@ func newApp() *cli.Command {
 		Usage:   "run OCI containers, as runc does",
 		Version: Version,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "root", Value: "/run/runo", Usage: "directory for container state"},
+			&cli.StringFlag{Name: "root", Value: "/run/runo", Usage: "directory for container state ($XDG_RUNTIME_DIR/runo when rootless)"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "run unprivileged: true, false or auto (when not root)"},
 			&cli.StringFlag{Name: "log", Usage: "write log lines to this file instead of stderr"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
@@ -70,7 +72,16 @@ func newApp() *cli.Command {
 
 // store returns the state store named by --root.
 func store(cmd *cli.Command) *libcontainer.Store {
-	return &libcontainer.Store{Root: cmd.String("root"), Warn: warn}
+	rootless := cmd.String("rootless") == "true" || (cmd.String("rootless") == "auto" && os.Geteuid() != 0)
+	root := cmd.String("root")
+	if !cmd.IsSet("root") && os.Geteuid() != 0 {
+		dir := os.Getenv("XDG_RUNTIME_DIR")
+		if dir == "" {
+			dir = fmt.Sprintf("/run/user/%d", os.Geteuid())
+		}
+		root = filepath.Join(dir, "runo")
+	}
+	return &libcontainer.Store{Root: root, Rootless: rootless, Warn: warn}
 }
 
 // checkArgs enforces a subcommand's number of arguments, as runc words it.

@@ -31,6 +31,11 @@ func setupLog(ctx context.Context, cmd *cli.Command) (context.Context, error) {
 	default:
 		return ctx, fmt.Errorf("--log-format: unknown %q (text or json)", f)
 	}
+	switch r := cmd.String("rootless"); r {
+	case "auto", "true", "false":
+	default:
+		return ctx, fmt.Errorf("--rootless: unknown %q (auto, true or false)", r)
+	}
 	log.debug = cmd.Bool("debug")
 	if path := cmd.String("log"); path != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)

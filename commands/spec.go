@@ -20,13 +20,18 @@ func specCommand() *cli.Command {
 		Usage: "write a default config.json",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory to write it in"},
+			&cli.BoolFlag{Name: "rootless", Usage: "a config that an unprivileged user can run"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkArgs(cmd, 0, true); err != nil {
 				return err
 			}
 			path := filepath.Join(cmd.String("bundle"), "config.json")
-			data, err := json.MarshalIndent(libcontainer.DefaultSpec(), "", "\t")
+			spec := libcontainer.DefaultSpec()
+			if cmd.Bool("rootless") {
+				libcontainer.ToRootless(spec, os.Geteuid(), os.Getegid())
+			}
+			data, err := json.MarshalIndent(spec, "", "\t")
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -47,6 +48,8 @@ type Container struct {
 	warn  func(error)
 	// master is the terminal of a foreground run's process.
 	master *os.File
+	// rootless: runo runs unprivileged.
+	rootless bool
 }
 
 // Create validates the bundle, creates the container and returns once its
@@ -86,6 +89,19 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Rootless {
+		if !hasNamespace(spec, specs.UserNamespace) {
+			return nil, errors.New("rootless: the container needs a user namespace (runo spec --rootless writes one)")
+		}
+		if dir := undelegated(paths); dir != "" {
+			why := fmt.Sprintf("rootless: cgroups skipped, %s is not delegated to uid %d", dir, os.Geteuid())
+			if spec.Linux.Resources != nil {
+				why += "; linux.resources are not applied"
+			}
+			s.warn(errors.New(why))
+			paths = map[string]string{}
+		}
+	}
 	var prog *seccomp.Program
 	if spec.Linux.Seccomp != nil {
 		if prog, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
@@ -101,7 +117,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Container{ID: o.ID, h: h, warn: s.warn, State: &State{
+	c := &Container{ID: o.ID, h: h, warn: s.warn, rootless: s.Rootless, State: &State{
 		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
 		Hooks: spec.Hooks,
@@ -167,7 +183,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		inherit = append(inherit, f)
 		idmapFds[i] = int(f.Fd())
 	}
-	pid, err := startInit(spec, o, inherit, entry, cons, lis)
+	pid, err := startInit(spec, o, c.rootless, inherit, entry, cons, lis)
 	entry.Close()
 	child.Close()
 	lis.start(prog, specs.State{
@@ -258,7 +274,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 }
 
 // startInit starts `runo init` in the container's namespaces and cgroups.
-func startInit(spec *specs.Spec, o CreateOpts, inherit []*os.File, entry *cgroups.Entry, cons *ptySocket, lis *listener) (int, error) {
+func startInit(spec *specs.Spec, o CreateOpts, rootless bool, inherit []*os.File, entry *cgroups.Entry, cons *ptySocket, lis *listener) (int, error) {
 	child := inherit[0]
 	exe, err := selfExe()
 	if err != nil {
@@ -277,7 +293,7 @@ func startInit(spec *specs.Spec, o CreateOpts, inherit []*os.File, entry *cgroup
 	for _, ns := range spec.Linux.Namespaces {
 		cfg.Namespaces = append(cfg.Namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
 		if ns.Type == specs.UserNamespace && ns.Path == "" {
-			cfg.Placed = func(pid int) error { return writeIDMaps(pid, spec.Linux) }
+			cfg.Placed = func(pid int) error { return writeIDMaps(pid, spec.Linux, rootless) }
 		}
 	}
 	for _, clock := range []string{"monotonic", "boottime"} {
@@ -302,14 +318,33 @@ func startInit(spec *specs.Spec, o CreateOpts, inherit []*os.File, entry *cgroup
 
 // writeIDMaps writes the id maps of a new user namespace while its first
 // process waits, before it makes the other namespaces, which it then owns.
-func writeIDMaps(pid int, l *specs.Linux) error {
+// Rootless runo may write a map of its own id alone, setgroups denied;
+// other maps go through newuidmap and newgidmap, which check /etc/subuid
+// and /etc/subgid.
+func writeIDMaps(pid int, l *specs.Linux, rootless bool) error {
 	for _, m := range []struct {
-		file, field string
-		maps        []specs.LinuxIDMapping
-	}{{"gid_map", "linux.gidMappings", l.GIDMappings}, {"uid_map", "linux.uidMappings", l.UIDMappings}} {
+		file, field, helper string
+		maps                []specs.LinuxIDMapping
+		own                 int
+	}{{"gid_map", "linux.gidMappings", "newgidmap", l.GIDMappings, os.Getegid()}, {"uid_map", "linux.uidMappings", "newuidmap", l.UIDMappings, os.Geteuid()}} {
 		var b strings.Builder
+		args := []string{strconv.Itoa(pid)}
 		for _, id := range m.maps {
 			fmt.Fprintf(&b, "%d %d %d\n", id.ContainerID, id.HostID, id.Size)
+			args = append(args, strconv.FormatUint(uint64(id.ContainerID), 10), strconv.FormatUint(uint64(id.HostID), 10), strconv.FormatUint(uint64(id.Size), 10))
+		}
+		own := len(m.maps) == 1 && m.maps[0].HostID == uint32(m.own) && m.maps[0].Size == 1
+		if rootless && !own {
+			if out, err := exec.Command(m.helper, args...).CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: %s (needs package uidmap and this user's range in /etc/sub%sid): %v: %s",
+					m.field, m.helper, m.file[:1], err, strings.TrimSpace(string(out)))
+			}
+			continue
+		}
+		if rootless && m.file == "gid_map" {
+			if err := os.WriteFile(fmt.Sprintf("/proc/%d/setgroups", pid), []byte("deny"), 0); err != nil {
+				return fmt.Errorf("denying setgroups: %w", err)
+			}
 		}
 		path := fmt.Sprintf("/proc/%d/%s", pid, m.file)
 		if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
@@ -317,6 +352,22 @@ func writeIDMaps(pid int, l *specs.Linux) error {
 		}
 	}
 	return nil
+}
+
+// undelegated returns the first cgroup directory of paths this user may
+// not make or write, or "".
+func undelegated(paths map[string]string) string {
+	for _, dir := range cgroups.Missing(paths) {
+		if unix.Access(filepath.Dir(dir), unix.W_OK) != nil {
+			return filepath.Dir(dir)
+		}
+	}
+	for _, dir := range paths {
+		if unix.Access(dir, unix.W_OK) != nil {
+			return dir
+		}
+	}
+	return ""
 }
 
 // Load opens an existing container. With lock, it holds the container's

@@ -112,7 +112,7 @@ func newUserns(uids, gids []specs.LinuxIDMapping) (*os.File, error) {
 		Exe: exe, Args: []string{"runo"},
 		Namespaces: []nsenter.Namespace{{Type: "user"}},
 		Placed: func(pid int) error {
-			if err := writeIDMaps(pid, &specs.Linux{UIDMappings: uids, GIDMappings: gids}); err != nil {
+			if err := writeIDMaps(pid, &specs.Linux{UIDMappings: uids, GIDMappings: gids}, false); err != nil {
 				return err
 			}
 			f, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))

@@ -480,7 +480,11 @@ func setUser(p *specs.Process) ([]string, error) {
 		groups[i] = int(g)
 	}
 	if err := unix.Setgroups(groups); err != nil {
-		return nil, fmt.Errorf("process.user.additionalGids %v: %w", u.AdditionalGids, err)
+		// A user namespace of rootless runo denies setgroups: then the
+		// process keeps no groups anyway, but cannot be given any.
+		if len(groups) > 0 || !setgroupsDenied() {
+			return nil, fmt.Errorf("process.user.additionalGids %v: %w", u.AdditionalGids, err)
+		}
 	}
 	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID)); e != 0 {
 		return nil, fmt.Errorf("process.user.gid %d: %w", u.GID, e)
@@ -520,6 +524,11 @@ func ownStdio(uid uint32) error {
 		}
 	}
 	return nil
+}
+
+func setgroupsDenied() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(b)) == "deny"
 }
 
 func hasEnv(env []string, name string) bool {

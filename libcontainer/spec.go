@@ -48,3 +48,41 @@ func DefaultSpec() *specs.Spec {
 		},
 	}
 }
+
+// ToRootless turns a default spec into one an unprivileged user (uid, gid)
+// can run, as runc spec --rootless does: a user namespace mapping root to
+// the user, no network namespace (sysfs is then bound from the host, being
+// mountable only with a network namespace of the user namespace's), no
+// devpts gid (the tty group is not mapped), no cgroup mount and no
+// resources (cgroups are seldom delegated).
+func ToRootless(spec *specs.Spec, uid, gid int) {
+	var ns []specs.LinuxNamespace
+	for _, n := range spec.Linux.Namespaces {
+		if n.Type != specs.NetworkNamespace {
+			ns = append(ns, n)
+		}
+	}
+	spec.Linux.Namespaces = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+	spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(uid), Size: 1}}
+	spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(gid), Size: 1}}
+	var mounts []specs.Mount
+	for _, m := range spec.Mounts {
+		switch m.Destination {
+		case "/sys/fs/cgroup":
+			continue
+		case "/sys":
+			m = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+		case "/dev/pts":
+			var opts []string
+			for _, o := range m.Options {
+				if o != "gid=5" {
+					opts = append(opts, o)
+				}
+			}
+			m.Options = opts
+		}
+		mounts = append(mounts, m)
+	}
+	spec.Mounts = mounts
+	spec.Linux.Resources = nil
+}

@@ -75,6 +75,9 @@ type State struct {
 // Store is the --root directory, one subdirectory per container.
 type Store struct {
 	Root string
+	// Rootless is set when runo runs unprivileged: cgroups that are not
+	// delegated are skipped, and id maps go through newuidmap.
+	Rootless bool
 	// Warn reports what goes wrong without failing the operation: a
 	// poststart or poststop hook.
 	Warn func(error)

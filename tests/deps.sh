@@ -15,6 +15,7 @@ have gcc || need="$need gcc"
 # runo links libseccomp statically (libseccomp-golang finds it with pkg-config).
 [ -e /usr/include/seccomp.h ] || need="$need libseccomp-dev"
 have pkg-config || need="$need pkg-config"
+have newuidmap || need="$need uidmap"
 have pgrep || need="$need procps"
 have mountpoint || need="$need util-linux"
 [ -n "$need" ] || exit 0
