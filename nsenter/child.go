@@ -129,7 +129,16 @@ func child(a *childArgs) {
 		}
 	}
 	if a.timensPath != nil {
+		// Changing ids made the process non-dumpable, which gives its
+		// /proc/self files to the host's root, out of a user namespace's
+		// reach: dumpable just while the offsets are written.
+		if a.becomeRoot {
+			syscall.RawSyscall(syscall.SYS_PRCTL, unix.PR_SET_DUMPABLE, 1, 0)
+		}
 		writeTimeOffsets(a)
+		if a.becomeRoot {
+			syscall.RawSyscall(syscall.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0, 0)
+		}
 	}
 	if a.fork {
 		// CLONE_PARENT makes the caller of Start the parent of the process

@@ -127,3 +127,15 @@ setup() {
 	[[ "$output" == *"mounts[7] (/t): uidMappings and gidMappings go together"* ]]
 	assert_no_leftovers "$ID"
 }
+
+@test "what runo makes for the container belongs to its root: mount points, /dev; time offsets apply too" {
+	update_config '.mounts += [{"destination": "/made/by/runo", "type": "tmpfs", "source": "tmpfs"}]
+		| .linux.namespaces += [{"type": "time"}] | .linux.timeOffsets = {"boottime": {"secs": 86400}}'
+	set_args sh -c 'stat -c %u:%g /dev /dev/pts /made/by/runo; cut -d. -f1 /proc/uptime'
+	run runo run --bundle "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(echo ${lines[@]:0:3})" = "0:0 0:0 0:0" ]
+	[ "$(stat -c %u:%g "$BUNDLE/rootfs/made/by")" = 100000:100000 ]
+	(( ${lines[3]} >= $(cut -d. -f1 /proc/uptime) + 86400 - 5 ))
+}
