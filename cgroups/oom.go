@@ -73,10 +73,10 @@ func notifyV2(dir string) (<-chan struct{}, error) {
 		return nil, err
 	}
 	ch := make(chan struct{}, 16)
+	seen := oomKills(events)
 	go func() {
 		defer close(ch)
 		defer unix.Close(ifd)
-		seen := oomKills(events)
 		buf := make([]byte, 4096)
 		for {
 			n, err := unix.Read(ifd, buf)

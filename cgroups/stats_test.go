@@ -59,8 +59,14 @@ func TestNotifyOOMV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "memory.events", "oom 1\noom_kill 0\n")
-	write(t, dir, "memory.events", "oom 1\noom_kill 1\n")
+	// Rewritten in place, as the kernel's file changes: never empty.
+	f, err := os.OpenFile(filepath.Join(dir, "memory.events"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("oom 1\noom_kill 0\n"), 0)
+	f.WriteAt([]byte("oom 1\noom_kill 1\n"), 0)
+	f.Close()
 	select {
 	case <-ch:
 	case <-time.After(2 * time.Second):

@@ -101,11 +101,16 @@ func (r *rootfs) prepare() error {
 		}
 	}()
 	for i, d := range devices {
+		// Name the config's entry; the defaults come first.
+		which := "a default device"
+		if j := i - (len(devices) - len(r.spec.Linux.Devices)); j >= 0 {
+			which = fmt.Sprintf("linux.devices[%d]", j)
+		}
 		dir, ok := dirs[filepath.Dir(d.Path)]
 		if !ok {
 			var err error
 			if dir, err = r.mkdirAllHandle(filepath.Dir(d.Path)); err != nil {
-				return fmt.Errorf("creating device %s (linux.devices[%d] or default): %w", d.Path, i, err)
+				return fmt.Errorf("creating device %s (%s): %w", d.Path, which, err)
 			}
 			dirs[filepath.Dir(d.Path)] = dir
 		}
@@ -114,7 +119,7 @@ func (r *rootfs) prepare() error {
 			make = bindDevice
 		}
 		if err := make(dir, d); err != nil {
-			return fmt.Errorf("creating device %s (linux.devices[%d] or default): %w", d.Path, i, err)
+			return fmt.Errorf("creating device %s (%s): %w", d.Path, which, err)
 		}
 	}
 	if err := r.mkdirAll(r.spec.Process.Cwd); err != nil {

@@ -127,3 +127,22 @@ as_user() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'--rootless: unknown \"maybe\" (auto, true or false)'* ]]
 }
+
+@test "limits a user namespace imposes are reported clearly: devices, sysctls" {
+	update_config '.linux.devices = [{"path": "/dev/runo-nope", "type": "c", "major": 10, "minor": 250}]'
+	chown "$RU:$RG" "$BUNDLE/config.json"
+	run as_user run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"creating device /dev/runo-nope (linux.devices[0]): the host's /dev/runo-nope: no such file or directory"* ]]
+	update_config 'del(.linux.devices) | .linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	chown "$RU:$RG" "$BUNDLE/config.json"
+	run as_user run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.sysctl[\"net.ipv4.ip_forward\"]'* ]]
+	update_config '.linux.sysctl = {"kernel.shmmax": "4096"} | .process.args = ["cat", "/proc/sys/kernel/shmmax"]'
+	chown "$RU:$RG" "$BUNDLE/config.json"
+	run as_user run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = 4096 ]
+	[ ! -e "$XDG/runo/$ID" ]
+}
