@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -59,18 +61,37 @@ func ParseSpec(data []byte) (*specs.Spec, error) {
 // jsonError adds the position of a syntax error, or the field of a type
 // error, to a decoding error.
 func jsonError(data []byte, err error) error {
+	// Offsets are those of the offending byte and of the value's start
+	// (encoding/json built on json/v2: GOEXPERIMENT=jsonv2, see Makefile).
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		// Offset counts the offending byte as read.
-		line, col := position(data, max(syn.Offset-1, 0))
+		line, col := position(data, syn.Offset)
 		return fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)
 	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) && typ.Field != "" {
 		line, col := position(data, typ.Offset)
-		return fmt.Errorf("%s: cannot use a JSON %s as %s (line %d, column %d)", typ.Field, typ.Value, typ.Type, line, col)
+		return fmt.Errorf("%s: cannot use a JSON %s as %s (line %d, column %d)", jsonPath(typ.Field), typ.Value, typ.Type, line, col)
 	}
 	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+// jsonPath writes array indexes of a field path ("linux.namespaces.0.type")
+// as config.json's paths are written elsewhere ("linux.namespaces[0].type").
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		if _, err := strconv.Atoi(p); err == nil && i > 0 {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 func position(data []byte, offset int64) (line, col int) {

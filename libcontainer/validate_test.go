@@ -95,8 +95,8 @@ func TestValidate(t *testing.T) {
 func TestParseSpecErrors(t *testing.T) {
 	cases := []struct{ json, want string }{
 		{"{\n  \"process\": {,\n}", "invalid JSON at line 2, column 15"},
-		{`{"process": {"args": 5}}`, "process.args: cannot use a JSON number as []string (line 1, column 23)"},
-		{`{"linux": {"namespaces": [{"type": 1}]}}`, "linux.namespaces.type: cannot use a JSON number"},
+		{`{"process": {"args": 5}}`, "process.args: cannot use a JSON number as []string (line 1, column 22)"},
+		{`{"linux": {"namespaces": [{"type": 1}]}}`, "linux.namespaces[0].type: cannot use a JSON number"},
 		{`{"ociVersion": "1.3.0"`, "invalid JSON"},
 	}
 	for _, tc := range cases {
