@@ -63,7 +63,7 @@ func newApp() *cli.Command {
 		// Errors are reported once, by Main, in the chosen log format.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
-			createCommand(), deleteCommand(), eventsCommand(), execCommand(), killCommand(), listCommand(),
+			createCommand(), deleteCommand(), eventsCommand(), execCommand(), featuresCommand(), killCommand(), listCommand(),
 			pauseCommand(), psCommand(), resumeCommand(), runCommand(), specCommand(),
 			startCommand(), stateCommand(), updateCommand(),
 		},

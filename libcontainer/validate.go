@@ -211,6 +211,12 @@ func validateLinux(spec *specs.Spec) error {
 			return fmt.Errorf("linux.devices[%d].type: unknown %q", i, d.Type)
 		}
 	}
+	if len(l.NetDevices) > 0 {
+		return errors.New("linux.netDevices: not supported by runo")
+	}
+	if l.IntelRdt != nil {
+		return errors.New("linux.intelRdt: not supported by runo")
+	}
 	if err := validateResources(l.Resources); err != nil {
 		return err
 	}

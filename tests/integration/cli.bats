@@ -64,3 +64,30 @@ load helpers
 	set_args true
 	runo run --bundle "$BUNDLE" "$ID"
 }
+
+@test "features prints runtime-spec features JSON of what runo supports" {
+	run runo features
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .ociVersionMax <<< "$output")" = 1.3.0 ]
+	[ "$(jq -r '.hooks | length' <<< "$output")" = 6 ]
+	[ "$(jq -r '.linux.namespaces | join(",")' <<< "$output")" = cgroup,ipc,mount,network,pid,time,user,uts ]
+	[ "$(jq -r .linux.seccomp.enabled <<< "$output")" = true ]
+	[ "$(jq -r '.linux.seccomp.actions | index("SCMP_ACT_NOTIFY") != null' <<< "$output")" = true ]
+	[ "$(jq -r '.linux.seccomp.archs | index("SCMP_ARCH_X86_64") != null' <<< "$output")" = true ]
+	[ "$(jq -r .linux.mountExtensions.idmap.enabled <<< "$output")" = true ]
+	[ "$(jq -r .linux.cgroup.systemd <<< "$output")" = false ]
+	[ "$(jq -r .linux.intelRdt.enabled <<< "$output")" = false ]
+	[ "$(jq -r '.mountOptions | index("ridmap") != null' <<< "$output")" = true ]
+	[ "$(jq -r '.linux.capabilities | index("CAP_SYS_ADMIN") != null' <<< "$output")" = true ]
+	[ "$(jq -r '.annotations["io.github.seccomp.libseccomp.version"]' <<< "$output")" != null ]
+}
+
+@test "what features says runo lacks is refused: intelRdt, netDevices" {
+	update_config '.linux.intelRdt = {"closID": "x"}'
+	create_fails
+	[[ "$output" == *"linux.intelRdt: not supported by runo"* ]]
+	update_config 'del(.linux.intelRdt) | .linux.netDevices = {"eth9": {}}'
+	create_fails
+	[[ "$output" == *"linux.netDevices: not supported by runo"* ]]
+	assert_no_leftovers "$ID"
+}

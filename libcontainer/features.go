@@ -1,0 +1,70 @@
+package libcontainer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/moby/sys/capability"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+
+	"github.com/runo-runtime/runo/seccomp"
+)
+
+// Features is what `runo features` prints: the runtime-spec features
+// document of what runo supports on this host, and nothing it does not.
+func Features(version, commit string) *features.Features {
+	yes, no := true, false
+	var mountOptions []string
+	for o := range mountOpts {
+		mountOptions = append(mountOptions, o)
+	}
+	for o := range propagationFlags {
+		mountOptions = append(mountOptions, o)
+	}
+	mountOptions = append(mountOptions, "idmap", "ridmap")
+	sort.Strings(mountOptions)
+	var caps []string
+	for _, c := range capability.ListKnown() {
+		caps = append(caps, "CAP_"+strings.ToUpper(c.String()))
+	}
+	var modes, mpFlags []string
+	for m := range mempolicyModes {
+		modes = append(modes, string(m))
+	}
+	for f := range mempolicyFlags {
+		mpFlags = append(mpFlags, string(f))
+	}
+	sort.Strings(modes)
+	sort.Strings(mpFlags)
+	apparmor, selinux := apparmorEnabled(), selinuxEnabled()
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	return &features.Features{
+		OCIVersionMin: "1.0.0",
+		OCIVersionMax: specs.Version,
+		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
+		MountOptions:  mountOptions,
+		Linux: &features.Linux{
+			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
+			Capabilities: caps,
+			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &yes},
+			Seccomp: &features.Seccomp{
+				Enabled: &yes, Actions: seccomp.Actions(), Operators: seccomp.Operators(), Archs: seccomp.Archs(),
+				KnownFlags: seccomp.KnownFlags(), SupportedFlags: seccomp.SupportedFlags(),
+			},
+			Apparmor:        &features.Apparmor{Enabled: &apparmor},
+			Selinux:         &features.Selinux{Enabled: &selinux},
+			IntelRdt:        &features.IntelRdt{Enabled: &no},
+			MemoryPolicy:    &features.MemoryPolicy{Modes: modes, Flags: mpFlags},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
+			NetDevices:      &features.NetDevices{Enabled: &no},
+		},
+		Annotations: map[string]string{
+			"io.github.seccomp.libseccomp.version": fmt.Sprintf("%d.%d.%d", major, minor, micro),
+			"dev.runo.version":                     version,
+			"dev.runo.commit":                      commit,
+		},
+	}
+}
