@@ -8,7 +8,7 @@ BATS    ?= bats
 # (runo run: -1.5 ms of ~18 measured); error offsets are exact.
 export GOEXPERIMENT := jsonv2
 
-.PHONY: all deps demo test unit integration stress fuzz bench clean
+.PHONY: all deps demo test unit integration e2e stress fuzz bench clean
 
 all: runo
 
@@ -47,6 +47,11 @@ build/peer: tests/peer/main.go
 
 integration: runo build/rootfs build/peer
 	$(BATS) --timing tests/integration
+
+# runo under containerd (and the other engines), end to end.
+e2e: deps runo build/rootfs build/peer
+	E2E=1 tests/deps.sh
+	$(BATS) --timing tests/e2e
 
 # The crash and leak tests at length: runo killed at 34 moments of each
 # command, 8 loops of 100 lifecycles, 1000 lifecycles counted for leaks.

@@ -18,6 +18,10 @@ have pkg-config || need="$need pkg-config"
 have newuidmap || need="$need uidmap"
 have pgrep || need="$need procps"
 have mountpoint || need="$need util-linux"
+# The end-to-end tests' engines.
+if [ "${E2E:-}" = 1 ]; then
+	have containerd || need="$need containerd"
+fi
 [ -n "$need" ] || exit 0
 echo "installing:$need"
 export DEBIAN_FRONTEND=noninteractive
