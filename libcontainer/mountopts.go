@@ -66,6 +66,9 @@ type parsedMount struct {
 	// idmap is set by "idmap" or "ridmap" (recursive): the bind mount
 	// maps ids through a user namespace of its own.
 	idmap, idmapRec bool
+	// tmpcopyup (runc's extension, which podman uses) fills a new tmpfs
+	// with what the directory under it held.
+	tmpcopyup bool
 }
 
 // parseMountOptions splits options as mount(8) does: known flags set or
@@ -84,6 +87,10 @@ func parseMountOptions(options []string) parsedMount {
 			} else {
 				p.flags |= opt.flag
 			}
+			continue
+		}
+		if o == "tmpcopyup" {
+			p.tmpcopyup = true
 			continue
 		}
 		if o == "idmap" || o == "ridmap" {

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -211,13 +212,116 @@ func (r *rootfs) mount(m specs.Mount) error {
 		return err
 	}
 	defer target.Close()
+	var under *os.File
+	if opts.tmpcopyup && m.Type == "tmpfs" {
+		// Still the directory's contents once the tmpfs covers its path.
+		if under, err = os.OpenFile(fdPath(target), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return err
+		}
+		defer under.Close()
+	}
 	if err := unix.Mount(m.Source, fdPath(target), m.Type, opts.flags, opts.data); err != nil {
 		return err
 	}
-	if len(opts.propagation) == 0 {
-		return nil
+	return r.onMounted(m.Destination, func(path string) error {
+		if under != nil {
+			dst, err := os.OpenFile(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer dst.Close()
+			if err := copyTree(under, dst); err != nil {
+				return fmt.Errorf("tmpcopyup: %w", err)
+			}
+		}
+		return setPropagation(path, opts.propagation)
+	})
+}
+
+// copyTree copies the contents of directory src into directory dst, with
+// owners and modes, by descriptor: no path is followed.
+func copyTree(src, dst *os.File) error {
+	entries, err := src.ReadDir(-1)
+	if err != nil {
+		return err
 	}
-	return r.onMounted(m.Destination, func(path string) error { return setPropagation(path, opts.propagation) })
+	for _, e := range entries {
+		name := e.Name()
+		var st unix.Stat_t
+		if err := unix.Fstatat(int(src.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+		if err := copyEntry(src, dst, name, &st); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := unix.Fchownat(int(dst.Fd()), name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyEntry(src, dst *os.File, name string, st *unix.Stat_t) error {
+	sfd, dfd, mode := int(src.Fd()), int(dst.Fd()), st.Mode&0o7777
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		if err := unix.Mkdirat(dfd, name, mode); err != nil {
+			return err
+		}
+		open := func(dir int) (*os.File, error) {
+			fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			return os.NewFile(uintptr(fd), name), err
+		}
+		s, err := open(sfd)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		d, err := open(dfd)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := unix.Fchmod(int(d.Fd()), mode); err != nil {
+			return err
+		}
+		return copyTree(s, d)
+	case unix.S_IFLNK:
+		target, err := readlinkat(sfd, name)
+		if err != nil {
+			return err
+		}
+		return unix.Symlinkat(target, dfd, name)
+	case unix.S_IFREG:
+		in, err := unix.Openat(sfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		inf := os.NewFile(uintptr(in), name)
+		defer inf.Close()
+		out, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, uint32(mode))
+		if err != nil {
+			return err
+		}
+		outf := os.NewFile(uintptr(out), name)
+		defer outf.Close()
+		if _, err := io.Copy(outf, inf); err != nil {
+			return err
+		}
+		return unix.Fchmod(out, mode)
+	default:
+		// Devices, fifos and sockets: made again, as they were.
+		return unix.Mknodat(dfd, name, st.Mode, int(st.Rdev))
+	}
+}
+
+func readlinkat(dir int, name string) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(dir, name, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
 }
 
 // onMounted runs fn on a freshly reopened handle of dest: the handle that

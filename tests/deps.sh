@@ -21,6 +21,7 @@ have mountpoint || need="$need util-linux"
 # The end-to-end tests' engines.
 if [ "${E2E:-}" = 1 ]; then
 	have containerd || need="$need containerd"
+	have podman || need="$need podman"
 fi
 [ -n "$need" ] || exit 0
 echo "installing:$need"

@@ -181,3 +181,16 @@ load helpers
 	runo run -d --bundle "$BUNDLE" "$ID"
 	! grep -q "$BUNDLE/rootfs" /proc/self/mountinfo
 }
+
+@test "tmpcopyup fills a tmpfs with what the directory under it held" {
+	mkdir -p "$BUNDLE/rootfs/data/sub"
+	echo kept > "$BUNDLE/rootfs/data/sub/f"
+	ln -s sub/f "$BUNDLE/rootfs/data/link"
+	chmod 0750 "$BUNDLE/rootfs/data/sub"
+	chown 1000:1000 "$BUNDLE/rootfs/data/sub/f"
+	update_config '.mounts += [{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "nosuid", "tmpcopyup"]}]'
+	run_in 'cat /data/link; stat -c "%a %u" /data/sub /data/sub/f; echo new > /data/new; grep -c " /data .* - tmpfs " /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "kept 750 0 644 1000 1" ]
+	[ ! -e "$BUNDLE/rootfs/data/new" ]
+}
