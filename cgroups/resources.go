@@ -20,21 +20,23 @@ type setting struct {
 }
 
 // resourceSettings lists what r asks for, in the order runc writes it.
+// As in runc, a value of 0 for a limit, share, weight or period means
+// "not set", not zero: docker sends cpu.shares and blockIO.weight as 0.
 func resourceSettings(r *specs.LinuxResources) []setting {
 	var s []setting
 	if r == nil {
 		return nil
 	}
 	if m := r.Memory; m != nil {
-		if m.Limit != nil {
+		if m.Limit != nil && *m.Limit != 0 {
 			v := strconv.FormatInt(*m.Limit, 10)
 			s = append(s, setting{"memory.limit", "memory", "memory.limit_in_bytes", "memory.max", v2Max(*m.Limit), v})
 		}
-		if m.Reservation != nil {
+		if m.Reservation != nil && *m.Reservation != 0 {
 			v := strconv.FormatInt(*m.Reservation, 10)
 			s = append(s, setting{"memory.reservation", "memory", "memory.soft_limit_in_bytes", "memory.low", v2Max(*m.Reservation), v})
 		}
-		if m.Swap != nil {
+		if m.Swap != nil && *m.Swap != 0 {
 			// v1 limits memory+swap; cgroup2 limits swap alone.
 			v := strconv.FormatInt(*m.Swap, 10)
 			v2 := v2Max(*m.Swap)
@@ -43,7 +45,7 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			}
 			s = append(s, setting{"memory.swap", "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", v2, v})
 		}
-		if m.KernelTCP != nil {
+		if m.KernelTCP != nil && *m.KernelTCP != 0 {
 			s = append(s, setting{"memory.kernelTCP", "memory", "memory.kmem.tcp.limit_in_bytes", "", "", strconv.FormatInt(*m.KernelTCP, 10)})
 		}
 		if m.Swappiness != nil {
@@ -57,21 +59,21 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 		}
 	}
 	if c := r.CPU; c != nil {
-		if c.Shares != nil {
+		if c.Shares != nil && *c.Shares != 0 {
 			v := strconv.FormatUint(*c.Shares, 10)
 			s = append(s, setting{"cpu.shares", "cpu", "cpu.shares", "cpu.weight", strconv.FormatUint(sharesToWeight(*c.Shares), 10), v})
 		}
-		if c.Period != nil {
+		if c.Period != nil && *c.Period != 0 {
 			// cgroup2 takes the period in cpu.max, with the quota if there is one.
 			v2, v2Value := "cpu.max", "max "+strconv.FormatUint(*c.Period, 10)
-			if c.Quota != nil {
+			if c.Quota != nil && *c.Quota != 0 {
 				v2 = withQuota
 			}
 			s = append(s, setting{"cpu.period", "cpu", "cpu.cfs_period_us", v2, v2Value, strconv.FormatUint(*c.Period, 10)})
 		}
-		if c.Quota != nil {
+		if c.Quota != nil && *c.Quota != 0 {
 			period := uint64(100000)
-			if c.Period != nil {
+			if c.Period != nil && *c.Period != 0 {
 				period = *c.Period
 			}
 			s = append(s, setting{"cpu.quota", "cpu", "cpu.cfs_quota_us", "cpu.max",
@@ -81,11 +83,11 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			v := strconv.FormatUint(*c.Burst, 10)
 			s = append(s, setting{"cpu.burst", "cpu", "cpu.cfs_burst_us", "cpu.max.burst", v, v})
 		}
-		if c.RealtimePeriod != nil {
+		if c.RealtimePeriod != nil && *c.RealtimePeriod != 0 {
 			v := strconv.FormatUint(*c.RealtimePeriod, 10)
 			s = append(s, setting{"cpu.realtimePeriod", "cpu", "cpu.rt_period_us", "", "", v})
 		}
-		if c.RealtimeRuntime != nil {
+		if c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0 {
 			v := strconv.FormatInt(*c.RealtimeRuntime, 10)
 			s = append(s, setting{"cpu.realtimeRuntime", "cpu", "cpu.rt_runtime_us", "", "", v})
 		}
@@ -100,7 +102,7 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			s = append(s, setting{"cpu.mems", "cpuset", "cpuset.mems", "cpuset.mems", c.Mems, c.Mems})
 		}
 	}
-	if p := r.Pids; p != nil && p.Limit != nil {
+	if p := r.Pids; p != nil && p.Limit != nil && *p.Limit != 0 {
 		s = append(s, setting{"pids.limit", "pids", "pids.max", "pids.max", v2Max(*p.Limit), v2Max(*p.Limit)})
 	}
 	s = append(s, blockIOSettings(r.BlockIO)...)
@@ -143,22 +145,22 @@ func blockIOSettings(b *specs.LinuxBlockIO) []setting {
 		return nil
 	}
 	var s []setting
-	if b.Weight != nil {
+	if b.Weight != nil && *b.Weight != 0 {
 		v := strconv.FormatUint(uint64(*b.Weight), 10)
 		s = append(s, setting{"blockIO.weight", "blkio", "blkio.weight", "io.weight",
 			"default " + strconv.FormatUint(blkioToIOWeight(uint64(*b.Weight)), 10), v})
 	}
-	if b.LeafWeight != nil {
+	if b.LeafWeight != nil && *b.LeafWeight != 0 {
 		s = append(s, setting{"blockIO.leafWeight", "blkio", "blkio.leaf_weight", "", "", strconv.FormatUint(uint64(*b.LeafWeight), 10)})
 	}
 	for i, d := range b.WeightDevice {
 		dev := fmt.Sprintf("%d:%d", d.Major, d.Minor)
-		if d.Weight != nil {
+		if d.Weight != nil && *d.Weight != 0 {
 			v := dev + " " + strconv.FormatUint(uint64(*d.Weight), 10)
 			s = append(s, setting{fmt.Sprintf("blockIO.weightDevice[%d]", i), "blkio", "blkio.weight_device", "io.weight",
 				dev + " " + strconv.FormatUint(blkioToIOWeight(uint64(*d.Weight)), 10), v})
 		}
-		if d.LeafWeight != nil {
+		if d.LeafWeight != nil && *d.LeafWeight != 0 {
 			s = append(s, setting{fmt.Sprintf("blockIO.weightDevice[%d].leafWeight", i), "blkio", "blkio.leaf_weight_device", "", "",
 				dev + " " + strconv.FormatUint(uint64(*d.LeafWeight), 10)})
 		}

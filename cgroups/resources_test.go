@@ -18,7 +18,7 @@ func TestResourcesV2(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	limit, low, quota, pids := int64(1<<20), int64(1<<19), int64(-1), int64(0)
+	limit, low, quota, pids := int64(1<<20), int64(1<<19), int64(-1), int64(-1)
 	shares, period := uint64(1024), uint64(50000)
 	r := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: &limit, Reservation: &low},

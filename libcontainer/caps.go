@@ -51,8 +51,10 @@ func validateCaps(pc *specs.LinuxCapabilities) error {
 	return nil
 }
 
-// UnsupportedCaps lists the capabilities of pc this kernel does not have;
-// they are skipped, as runc skips them.
+// UnsupportedCaps says which capabilities of pc cannot be given, and why:
+// those this kernel does not have, as runc skips them, and those not in
+// runo's own bounding set (where runc would fail: docker --privileged on a
+// host without CAP_SYS_RESOURCE). Both are skipped.
 func UnsupportedCaps(pc *specs.LinuxCapabilities) []string {
 	if pc == nil {
 		return nil
@@ -65,13 +67,29 @@ func UnsupportedCaps(pc *specs.LinuxCapabilities) []string {
 	var out []string
 	for _, set := range capSets(pc) {
 		for _, name := range set.names {
-			if c, ok := capByName(name); ok && c > last && !seen[name] {
-				seen[name] = true
-				out = append(out, name)
+			c, ok := capByName(name)
+			if !ok || seen[name] {
+				continue
 			}
+			switch {
+			case c > last:
+				out = append(out, name+" is unknown to this kernel")
+			case !inBounding(c):
+				out = append(out, name+" is not in runo's bounding set")
+			default:
+				continue
+			}
+			seen[name] = true
 		}
 	}
 	return out
+}
+
+// inBounding says c is in the calling thread's bounding set (asked of the
+// kernel: /proc may not be procfs where init runs).
+func inBounding(c capability.Cap) bool {
+	in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+	return err == nil && in == 1
 }
 
 // processCaps are the capabilities init gives the process: the bounding
@@ -95,7 +113,9 @@ func newProcessCaps(pc *specs.LinuxCapabilities) (*processCaps, error) {
 	caps.Clear(capability.CAPS | capability.BOUNDS | capability.AMBS)
 	for _, set := range capSets(pc) {
 		for _, name := range set.names {
-			if c, ok := capByName(name); ok && c <= last {
+			// What init's bounding set lacks cannot be had: skipped (the
+			// runtime warned).
+			if c, ok := capByName(name); ok && c <= last && inBounding(c) {
 				caps.Set(set.kind, c)
 			}
 		}

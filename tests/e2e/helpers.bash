@@ -27,7 +27,8 @@ called_with() {
 # cgroups, mounts of its rootfs.
 no_leftovers() {
 	local id=$1 root=$2
-	if [ -n "$(ls -A "$root" 2>/dev/null | grep -x "$id")" ]; then
+	[ -d "$root" ] || { echo "no runo state dir $root" >&2; return 1; }
+	if [ -n "$(ls -A "$root" | grep -x "$id")" ]; then
 		echo "runo state of $id left in $root" >&2
 		return 1
 	fi
@@ -39,4 +40,11 @@ no_leftovers() {
 		echo "rootfs of $id still mounted" >&2
 		return 1
 	fi
+}
+
+# runo_root prints the --root the engine gave runo (runo's default if none).
+runo_root() {
+	local root
+	root=$(grep -o -- '--root [^ ]*' "$E2E/calls" | head -1 | cut -d' ' -f2)
+	echo "${root:-/run/runo}"
 }

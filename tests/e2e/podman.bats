@@ -115,11 +115,11 @@ container_id() {
 	local full
 	full=$(container_id "$ID")
 	podman_ rm "$ID"
-	no_leftovers "$full" /run/runo
+	no_leftovers "$full" "$(runo_root)"
 	podman_ run -d --name "$ID" "$IMAGE" sleep 1000
 	full=$(container_id "$ID")
 	podman_ rm -f -t 0 "$ID"
-	no_leftovers "$full" /run/runo
+	no_leftovers "$full" "$(runo_root)"
 }
 
 @test "podman: a terminal for run -it, host network, user namespace mappings" {

@@ -169,3 +169,15 @@ load helpers
 	[[ "$output" == *"linux.memoryPolicy: the kernel refuses"* ]]
 	assert_no_leftovers "$ID"
 }
+
+@test "a capability outside runo's own bounding set is skipped with a warning, not a failure" {
+	local bnd
+	bnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+	(( (0x$bnd >> 24 & 1) == 0 )) || skip "this host's bounding set has CAP_SYS_RESOURCE"
+	update_config '.process.capabilities |= (.bounding += ["CAP_SYS_RESOURCE"] | .effective += ["CAP_SYS_RESOURCE"] | .permitted += ["CAP_SYS_RESOURCE"])'
+	set_args grep CapEff /proc/self/status
+	run runo --log-format json run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *'"level":"warning","msg":"process.capabilities: CAP_SYS_RESOURCE is not in runo'\''s bounding set, and skipped"'* ]]
+	[ "${lines[1]}" = "CapEff:	0000000020000420" ]
+}
