@@ -74,6 +74,11 @@ IMG=busybox:runo
 	[ "$output" = "Seccomp:	0" ]
 }
 
+@test "docker: -i passes stdin through" {
+	run docker_ run --rm -i "$IMG" sh -c 'tr a-z A-Z; echo done'  <<< "piped in"
+	[ "$output" = $'PIPED IN\ndone' ]
+}
+
 @test "docker: own and host network namespaces" {
 	run docker_ run --rm "$IMG" readlink /proc/self/ns/net
 	[ "$output" != "$(readlink /proc/self/ns/net)" ]
@@ -143,4 +148,43 @@ IMG=busybox:runo
 	[[ "$output" == *$'\n/dev/pts/0\n21 61\n'* ]]
 	[[ "$output" == *"exit 8"* ]]
 	called_with "--console-socket"
+}
+
+@test "docker: user namespace mappings (a second dockerd with --userns-remap)" {
+	local u=runo-remap d=$BATS_TEST_TMPDIR/remap
+	id "$u" > /dev/null 2>&1 || useradd -M -s /bin/false "$u"
+	grep -q "^$u:" /etc/subuid || echo "$u:500000:65536" >> /etc/subuid
+	grep -q "^$u:" /etc/subgid || echo "$u:500000:65536" >> /etc/subgid
+	local base
+	base=$(awk -F: -v u="$u" '$1 == u {print $2}' /etc/subuid)
+	mkdir -p "$d"
+	# The remapped root must reach the data-root.
+	local p=$d
+	while [ "$p" != / ]; do
+		chmod o+x "$p"
+		p=$(dirname "$p")
+	done
+	dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/docker.pid" -H "unix://$d/docker.sock" \
+		--iptables=false --ip6tables=false --bridge=none --add-runtime runo="$E2E/runo" --default-runtime runo \
+		--userns-remap "$u" > "$d/dockerd.log" 2>&1 &
+	local i
+	for i in $(seq 100); do
+		/usr/bin/docker -H "unix://$d/docker.sock" version > /dev/null 2>&1 && break
+		sleep 0.1
+	done
+	/usr/bin/docker -H "unix://$d/docker.sock" load -i "$E2E/image.tar" > /dev/null
+	run /usr/bin/docker -H "unix://$d/docker.sock" run --rm "$IMG" sh -c 'id -u; cat /proc/self/uid_map; touch /x && echo writable'
+	kill "$(cat "$d/docker.pid")"
+	for i in $(seq 100); do
+		[ -e "$d/docker.pid" ] || break
+		sleep 0.1
+	done
+	grep " $d/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+	userdel "$u" 2> /dev/null || true
+	sed -i "/^$u:/d" /etc/subuid /etc/subgid
+	echo "$output"
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 $base 65536" ]
+	[ "${lines[2]}" = writable ]
+	called_with "create --bundle"
 }
