@@ -6,6 +6,12 @@ load helpers
 setup_file() {
 	export E2E=$BATS_FILE_TMPDIR/containerd
 	mkdir -p "$E2E"
+	# A user namespace's root must reach the bundles below.
+	local p=$E2E
+	while [ "$p" != / ]; do
+		chmod o+x "$p"
+		p=$(dirname "$p")
+	done
 	cat > "$E2E/config.toml" <<-EOF2
 		version = 2
 		root = "$E2E/root"
@@ -16,7 +22,12 @@ setup_file() {
 		[ttrpc]
 		  address = "$E2E/containerd.sock.ttrpc"
 	EOF2
-	containerd --config "$E2E/config.toml" > "$E2E/containerd.log" 2>&1 &
+	# ctr run --uidmap calls the shim's default binary, runc, whatever
+	# --runc-binary says: this containerd finds runo under that name.
+	mkdir -p "$E2E/bin"
+	make_wrapper
+	ln -sf "$E2E/runo" "$E2E/bin/runc"
+	PATH=$E2E/bin:$PATH containerd --config "$E2E/config.toml" > "$E2E/containerd.log" 2>&1 &
 	echo $! > "$E2E/containerd.pid"
 	local i
 	for i in $(seq 100); do
@@ -43,7 +54,6 @@ teardown_file() {
 }
 
 setup() {
-	make_wrapper
 	: > "$E2E/calls"
 	ID=t$BATS_TEST_NUMBER
 	ROOT=$E2E/runo-root
@@ -163,4 +173,14 @@ ctr_detached() {
 	called_with "exec --process .* --tty\|exec .*--console-socket"
 	ctr_ task delete --force "$ID"
 	ctr_ containers delete "$ID"
+}
+
+@test "containerd: user namespace mappings (ctr --uidmap, through the shim's default binary)" {
+	run ctr_ run --rm --uidmap 0:300000:65536 --gidmap 0:300000:65536 "$IMAGE" "$ID" sh -c 'id -u; cat /proc/self/uid_map; touch /x && echo writable'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 300000 65536" ]
+	[ "${lines[2]}" = writable ]
+	called_with "create --bundle"
 }
