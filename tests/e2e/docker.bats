@@ -33,6 +33,11 @@ teardown_file() {
 	grep " $E2E/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 }
 
+# Every scenario ran its containers with runo.
+teardown() {
+	called_with "create --bundle"
+}
+
 setup() {
 	: > "$E2E/calls"
 	ID=t$BATS_TEST_NUMBER
