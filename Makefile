@@ -34,7 +34,7 @@ build/bundle: runo build/rootfs
 demo: deps runo build/bundle
 	./runo run --bundle build/bundle demo-$$$$
 
-test: deps unit integration
+test: deps unit integration e2e
 
 unit:
 	$(GO) vet ./...
