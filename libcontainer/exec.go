@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -247,7 +248,11 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]str
 		cfg.KeepFds = append(cfg.KeepFds, fd)
 	}
 	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
-	b := &bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds, Seccomp: prog}
+	last, err := capability.LastCap()
+	if err != nil {
+		return 0, err
+	}
+	b := &bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds, Seccomp: prog, LastCap: int(last)}
 	if cons != nil {
 		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
 		b.ConsoleFd = int(cons.child.Fd())

@@ -54,6 +54,9 @@ type bootstrap struct {
 	SeccompFd int              `json:"seccomp_fd,omitempty"`
 	// Exec is the process of `runo exec`: init only becomes it.
 	Exec *specs.Process `json:"exec,omitempty"`
+	// LastCap is the kernel's last capability as the runtime read it on
+	// the host, for exec.
+	LastCap int `json:"last_cap,omitempty"`
 }
 
 // initMsg is init's answer on the sync socket: "ready", or "error" with the
@@ -102,7 +105,7 @@ func Init() int {
 
 // setupInit sets up the container (create) or the process (exec).
 func setupInit(conn *os.File, dec *json.Decoder, b *bootstrap) (*userProcess, error) {
-	if err := knowLastCap(b.Exec != nil); err != nil {
+	if err := knowLastCap(b); err != nil {
 		return nil, err
 	}
 	if b.Exec != nil {
@@ -416,32 +419,16 @@ func writeProc(path, value string) error {
 }
 
 // knowLastCap has the capability package read and keep the kernel's last
-// capability while /proc is still the host's (create), or checks what it
-// read against procfs itself (exec, where /proc is the container's): a
-// fake cap_last_cap would leave capabilities above it in the bounding set.
-func knowLastCap(inContainer bool) error {
+// capability while /proc is still the host's (create), or, for exec, where
+// /proc is the container's, checks it against the value the runtime read
+// on the host: a fake cap_last_cap would leave capabilities above it in
+// the bounding set.
+func knowLastCap(b *bootstrap) error {
 	last, err := capability.LastCap()
-	if err != nil || !inContainer {
+	if err != nil || b.Exec == nil {
 		return err
 	}
-	if procRoot == nil {
-		if procRoot, err = procfs.OpenProcRoot(); err != nil {
-			return fmt.Errorf("opening procfs: %w", err)
-		}
-	}
-	f, err := procRoot.OpenRoot("sys/kernel/cap_last_cap")
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r, err := pathrs.Reopen(f, unix.O_RDONLY|unix.O_CLOEXEC)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	buf := make([]byte, 16)
-	n, _ := r.Read(buf)
-	if strings.TrimSpace(string(buf[:n])) != strconv.Itoa(int(last)) {
+	if int(last) != b.LastCap {
 		return errors.New("the container's /proc/sys/kernel/cap_last_cap is not the kernel's")
 	}
 	return nil
