@@ -18,7 +18,15 @@ if mountpoint -q /sys/fs/cgroup/unified; then
 fi
 
 work=$(mktemp -d /tmp/runo-bench.XXXXXX)
-trap 'umount "$work/state" 2>/dev/null; rm -rf "$work"' EXIT
+cleanup() {
+	local rt
+	for rt in "${RUNTIMES[@]}"; do
+		${CMD[$rt]} delete --force "long-$rt" 2> /dev/null
+	done
+	umount "$work/state" 2> /dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
 bundle=$work/bundle
 # State lives on a tmpfs, as in /run where every runtime keeps it by default.
 state=$work/state
@@ -49,10 +57,15 @@ time_ms() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# A second bundle, on the same rootfs, for the containers exec goes into.
+mkdir "$work/long"
+jq --arg r "$bundle/rootfs" '.root.path = $r | .process.args = ["sleep", "100000"]' "$bundle/config.json" > "$work/long/config.json"
+
 cd "$bundle"
 for rt in "${RUNTIMES[@]}"; do
 	# One warm-up each, which also checks that every runtime works here.
 	${CMD[$rt]} run "warm-$rt" > /dev/null || { echo "$rt cannot run the bundle" >&2; exit 1; }
+	${CMD[$rt]} run -d --bundle "$work/long" "long-$rt" > /dev/null || { echo "$rt cannot run -d" >&2; exit 1; }
 done
 
 for i in $(seq "$ROUNDS"); do
@@ -62,6 +75,7 @@ for i in $(seq "$ROUNDS"); do
 			${CMD[$rt]} create "cyc-$rt-$i" && ${CMD[$rt]} start "cyc-$rt-$i" && ${CMD[$rt]} delete --force "cyc-$rt-$i"
 		}
 		time_ms cycle >> "$work/$rt.cycle"
+		time_ms ${CMD[$rt]} exec "long-$rt" /bin/true >> "$work/$rt.exec"
 		/usr/bin/time -f %M -o "$work/rss.tmp" ${CMD[$rt]} run "rss-$rt-$i" > /dev/null
 		cat "$work/rss.tmp" >> "$work/$rt.rss"
 	done
@@ -69,10 +83,11 @@ done
 
 printf "%d rounds, kernel %s, %s\n\n" "$ROUNDS" "$(uname -r)" "$("$REPO/runo" --version | head -1)"
 printf "%-28s %10s %10s %10s %10s %10s\n" "median" runo runc crun runo/runc runo/crun
-for m in run cycle rss; do
+for m in run cycle exec rss; do
 	case $m in
 	run) label="run /bin/true (ms)" ;;
 	cycle) label="create+start+delete (ms)" ;;
+	exec) label="exec /bin/true (ms)" ;;
 	rss) label="peak RSS of run (KiB)" ;;
 	esac
 	declare -A med=()
