@@ -87,25 +87,6 @@ func v1Key(opts string) string {
 	return strings.Join(ctrls, ",")
 }
 
-// Mode names the layout: "v1", "v2" or "hybrid".
-func (l *Layout) Mode() string {
-	v1, v2 := false, false
-	for _, h := range l.Hierarchies {
-		if h.Key == Unified {
-			v2 = true
-		} else {
-			v1 = true
-		}
-	}
-	switch {
-	case v1 && v2:
-		return "hybrid"
-	case v2:
-		return "v2"
-	}
-	return "v1"
-}
-
 // ownCgroups reads /proc/self/cgroup into a map from hierarchy key to path.
 func ownCgroups() (map[string]string, error) {
 	f, err := os.Open("/proc/self/cgroup")

@@ -29,18 +29,6 @@ func TestV1Key(t *testing.T) {
 	}
 }
 
-func TestMode(t *testing.T) {
-	v1 := Hierarchy{Key: "cpu", Mountpoint: "/sys/fs/cgroup/cpu", Root: "/"}
-	v2 := Hierarchy{Key: Unified, Mountpoint: "/sys/fs/cgroup/unified", Root: "/"}
-	for want, l := range map[string]*Layout{
-		"v1": {[]Hierarchy{v1}}, "v2": {[]Hierarchy{v2}}, "hybrid": {[]Hierarchy{v1, v2}},
-	} {
-		if got := l.Mode(); got != want {
-			t.Errorf("Mode() = %s, want %s", got, want)
-		}
-	}
-}
-
 func TestAbsolutePaths(t *testing.T) {
 	l := &Layout{Hierarchies: []Hierarchy{
 		{Key: "pids", Mountpoint: "/sys/fs/cgroup/pids", Root: "/"},
