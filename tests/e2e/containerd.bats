@@ -51,6 +51,8 @@ teardown_file() {
 	pkill -f "containerd-shim-runc-v2 .*-address $E2E/containerd.sock" 2>/dev/null || true
 	sleep 0.2
 	grep " $E2E/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+	# The --uidmap test's state dir: that path ignores --runc-root too.
+	rmdir /run/containerd/runc/e2e 2>/dev/null || true
 }
 
 # Every scenario ran its containers with runo.
