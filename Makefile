@@ -8,7 +8,7 @@ BATS    ?= bats
 # (runo run: -1.5 ms of ~18 measured); error offsets are exact.
 export GOEXPERIMENT := jsonv2
 
-.PHONY: all deps demo test unit integration e2e stress fuzz bench clean
+.PHONY: all deps demo install test unit integration e2e stress fuzz bench clean
 
 all: runo
 
@@ -67,6 +67,11 @@ fuzz:
 
 bench: deps runo build/rootfs
 	tests/bench.sh
+
+# Installs the binary where the engines' examples in README.md expect it.
+PREFIX ?= /usr/local
+install: runo
+	install -D -m 0755 runo $(DESTDIR)$(PREFIX)/bin/runo
 
 clean:
 	rm -rf runo build
