@@ -103,6 +103,10 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		}
 	}
 	if err := announce(pid, o.PidFile, o.PidfdSocket); err != nil {
+		// The terminal runo was proxying goes back to how it was.
+		if tty != nil && tty.host != nil {
+			tty.host.Reset()
+		}
 		return 0, err
 	}
 	if o.Detach {
