@@ -11,9 +11,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func (l *Layout) Paths(cgroupsPath, id string) (map[string]string, error) {
 // Missing lists the directories Create would make for paths, parents first.
 func Missing(paths map[string]string) []string {
 	var dirs []string
-	for _, p := range sortedValues(paths) {
+	for _, p := range slices.Sorted(maps.Values(paths)) {
 		var chain []string
 		for d := p; ; d = filepath.Dir(d) {
 			if _, err := os.Stat(d); err == nil || d == "/" {
@@ -160,26 +161,6 @@ func Missing(paths map[string]string) []string {
 		}
 	}
 	return dirs
-}
-
-func sortedKeys(m map[string]string) []string { return sortedMapKeys(m) }
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	var k []string
-	for key := range m {
-		k = append(k, key)
-	}
-	sort.Strings(k)
-	return k
-}
-
-func sortedValues(m map[string]string) []string {
-	var v []string
-	for _, p := range m {
-		v = append(v, p)
-	}
-	sort.Strings(v)
-	return v
 }
 
 // Create makes dirs (as listed by Missing). A new v1 cpuset cgroup starts
@@ -245,7 +226,7 @@ type Entry struct {
 // OpenEntry opens the cgroups of paths for a new process to enter.
 func OpenEntry(paths map[string]string) (*Entry, error) {
 	e := &Entry{}
-	for _, key := range sortedKeys(paths) {
+	for _, key := range slices.Sorted(maps.Keys(paths)) {
 		var err error
 		if key == Unified {
 			e.Unified, err = os.OpenFile(paths[key], unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -281,7 +262,7 @@ func Pids(paths map[string]string) ([]int, error) {
 			return readPids(filepath.Join(p, "cgroup.procs"))
 		}
 	}
-	for _, p := range sortedValues(paths) {
+	for _, p := range slices.Sorted(maps.Values(paths)) {
 		return readPids(filepath.Join(p, "cgroup.procs"))
 	}
 	return nil, errors.New("container has no cgroup")

@@ -3,8 +3,10 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -94,7 +96,7 @@ func (f *FS) Kill() error {
 // AddPid writes pid to cgroup.procs in every hierarchy. (runo's own
 // processes are born in their cgroups instead, see nsenter.)
 func (f *FS) AddPid(pid int) error {
-	for _, key := range sortedKeys(f.paths) {
+	for _, key := range slices.Sorted(maps.Keys(f.paths)) {
 		if err := WriteFile(f.paths[key], "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("adding %d to the cgroup: %w", pid, err)
 		}

@@ -2,8 +2,10 @@ package cgroups
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -120,7 +122,7 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 				p.Name + " " + strconv.FormatUint(uint64(p.Priority), 10)})
 		}
 	}
-	for _, dev := range sortedMapKeys(r.Rdma) {
+	for _, dev := range slices.Sorted(maps.Keys(r.Rdma)) {
 		l := r.Rdma[dev]
 		var parts []string
 		if l.HcaHandles != nil {
@@ -132,7 +134,7 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 		v := dev + " " + strings.Join(parts, " ")
 		s = append(s, setting{"rdma." + dev, "rdma", "rdma.max", "rdma.max", v, v})
 	}
-	for _, key := range sortedMapKeys(r.Unified) {
+	for _, key := range slices.Sorted(maps.Keys(r.Unified)) {
 		s = append(s, setting{"unified." + key, "", "", key, r.Unified[key], ""})
 	}
 	return s

@@ -2,8 +2,10 @@ package cgroups
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -152,13 +154,50 @@ func GetStats(paths map[string]string) *Stats {
 // mounted with others ("cpu,cpuacct"), or "".
 func V1Dir(paths map[string]string, ctrl string) string {
 	for key, dir := range paths {
-		for _, c := range strings.Split(key, ",") {
-			if c == ctrl {
-				return dir
-			}
+		if hasController(key, ctrl) {
+			return dir
 		}
 	}
 	return ""
+}
+
+// Hierarchies lists the keys of paths whose hierarchy has one of the
+// comma-separated controllers ctrls (every key if ctrls is empty).
+func Hierarchies(paths map[string]string, ctrls string) []string {
+	var keys []string
+	for key := range paths {
+		match := ctrls == ""
+		for _, c := range strings.Split(ctrls, ",") {
+			match = match || hasController(key, c)
+		}
+		if match {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// hasController says the hierarchy of key ("cpu,cpuacct") has ctrl.
+func hasController(key, ctrl string) bool {
+	return ctrl != "" && slices.Contains(strings.Split(key, ","), ctrl)
+}
+
+// MemoryUsage reads the memory the cgroups of paths use, from the v1
+// memory hierarchy or cgroup2.
+func MemoryUsage(paths map[string]string) (int64, error) {
+	file := filepath.Join(paths[Unified], "memory.current")
+	if dir := V1Dir(paths, "memory"); dir != "" {
+		file = filepath.Join(dir, "memory.usage_in_bytes")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	usage, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", file, err)
+	}
+	return usage, nil
 }
 
 func memoryEntry(dir, prefix string) MemoryEntry {

@@ -197,19 +197,12 @@ func onDevpts(fd int, rdev uint64) error {
 // missing; both ends of the mount are descriptors, the target opened
 // without following a symlink.
 func bindConsole(slave *os.File) error {
-	fd, err := unix.Open("/dev/console", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ENOENT) {
-		fd, err = unix.Open("/dev/console", unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	}
+	fd, mode, err := openBindTarget(unix.AT_FDCWD, "/dev/console")
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return err
-	}
-	if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFCHR {
+	if mode != unix.S_IFREG && mode != unix.S_IFCHR {
 		return errors.New("/dev/console is neither a file nor a device")
 	}
 	return unix.Mount(fdPath(slave), "/proc/self/fd/"+strconv.Itoa(fd), "", unix.MS_BIND, "")

@@ -338,7 +338,7 @@ func subCgroups(paths map[string]string, subs []string) (map[string]string, erro
 		if sub == "" || filepath.IsAbs(sub) || clean == "." || strings.HasPrefix(clean, "..") {
 			return nil, fmt.Errorf("--cgroup %q: the path must name a sub-cgroup of the container's", s)
 		}
-		keys := hierarchiesOf(paths, ctrls)
+		keys := cgroups.Hierarchies(paths, ctrls)
 		if len(keys) == 0 {
 			return nil, fmt.Errorf("--cgroup %q: no cgroup hierarchy has controller %q", s, ctrls)
 		}
@@ -351,24 +351,6 @@ func subCgroups(paths map[string]string, subs []string) (map[string]string, erro
 		}
 	}
 	return out, nil
-}
-
-// hierarchiesOf lists the keys of paths whose hierarchy has one of the
-// comma-separated controllers (all keys if ctrls is empty).
-func hierarchiesOf(paths map[string]string, ctrls string) []string {
-	var keys []string
-	for k := range paths {
-		match := ctrls == ""
-		for _, c := range strings.Split(ctrls, ",") {
-			for _, kc := range strings.Split(k, ",") {
-				match = match || (c != "" && c == kc)
-			}
-		}
-		if match {
-			keys = append(keys, k)
-		}
-	}
-	return keys
 }
 
 // reapExited reaps a child that has exited or is about to.

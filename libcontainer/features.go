@@ -2,7 +2,8 @@ package libcontainer
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/moby/sys/capability"
@@ -17,28 +18,21 @@ import (
 // document of what runo supports on this host, and nothing it does not.
 func Features(version, commit string) *features.Features {
 	yes, no := true, false
-	var mountOptions []string
-	for o := range mountOpts {
-		mountOptions = append(mountOptions, o)
-	}
-	for o := range propagationFlags {
-		mountOptions = append(mountOptions, o)
-	}
+	mountOptions := slices.Sorted(maps.Keys(mountOpts))
+	mountOptions = append(mountOptions, slices.Collect(maps.Keys(propagationFlags))...)
 	mountOptions = append(mountOptions, "idmap", "ridmap")
-	sort.Strings(mountOptions)
+	slices.Sort(mountOptions)
 	var caps []string
 	for _, c := range capability.ListKnown() {
 		caps = append(caps, "CAP_"+strings.ToUpper(c.String()))
 	}
 	var modes, mpFlags []string
-	for m := range mempolicyModes {
+	for _, m := range slices.Sorted(maps.Keys(mempolicyModes)) {
 		modes = append(modes, string(m))
 	}
-	for f := range mempolicyFlags {
+	for _, f := range slices.Sorted(maps.Keys(mempolicyFlags)) {
 		mpFlags = append(mpFlags, string(f))
 	}
-	sort.Strings(modes)
-	sort.Strings(mpFlags)
 	apparmor, selinux := apparmorEnabled(), selinuxEnabled()
 	major, minor, micro := libseccomp.GetLibraryVersion()
 	return &features.Features{

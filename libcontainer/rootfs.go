@@ -539,17 +539,12 @@ func mknod(dir *os.File, d specs.LinuxDevice) error {
 // dir: a user namespace may not make device nodes. The owner and mode are
 // the host node's.
 func bindDevice(dir *os.File, d specs.LinuxDevice) error {
-	base := filepath.Base(d.Path)
-	fd, err := unix.Openat(int(dir.Fd()), base, unix.O_CREAT|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, mode, err := openBindTarget(int(dir.Fd()), filepath.Base(d.Path))
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if mode != unix.S_IFREG {
 		return fmt.Errorf("%s exists and is not a plain file to bind the device over", d.Path)
 	}
 	var host unix.Stat_t
@@ -560,6 +555,25 @@ func bindDevice(dir *os.File, d specs.LinuxDevice) error {
 		return fmt.Errorf("the host's %s is not device %d:%d", d.Path, d.Major, d.Minor)
 	}
 	return unix.Mount(d.Path, "/proc/self/fd/"+strconv.Itoa(fd), "", unix.MS_BIND, "")
+}
+
+// openBindTarget opens name in dir, without following a symlink, as the
+// target of a bind mount of a file, making it empty if it is missing. It
+// returns the descriptor and the file's type (S_IFREG, S_IFCHR...).
+func openBindTarget(dir int, name string) (int, uint32, error) {
+	fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		fd, err = unix.Openat(dir, name, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return -1, 0, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, 0, err
+	}
+	return fd, st.Mode & unix.S_IFMT, nil
 }
 
 // devLinks makes the links every Linux program expects in /dev.

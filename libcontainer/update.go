@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -70,17 +68,9 @@ func (c *Container) Update(update []byte) error {
 // checkMemoryUsage refuses a memory limit below what the container uses
 // (linux.resources.memory.checkBeforeUpdate).
 func checkMemoryUsage(paths map[string]string, limit int64) error {
-	file := filepath.Join(cgroups.V1Dir(paths, "memory"), "memory.usage_in_bytes")
-	if cgroups.V1Dir(paths, "memory") == "" {
-		file = filepath.Join(paths[cgroups.Unified], "memory.current")
-	}
-	b, err := os.ReadFile(file)
+	usage, err := cgroups.MemoryUsage(paths)
 	if err != nil {
 		return fmt.Errorf("linux.resources.memory.checkBeforeUpdate: %w", err)
-	}
-	usage, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		return fmt.Errorf("linux.resources.memory.checkBeforeUpdate: %s: %w", file, err)
 	}
 	if limit > 0 && limit < usage {
 		return fmt.Errorf("linux.resources.memory.limit: %d is below the container's memory usage, %d", limit, usage)

@@ -7,11 +7,7 @@ setup_file() {
 	export E2E=$BATS_FILE_TMPDIR/containerd
 	mkdir -p "$E2E"
 	# A user namespace's root must reach the bundles below.
-	local p=$E2E
-	while [ "$p" != / ]; do
-		chmod o+x "$p"
-		p=$(dirname "$p")
-	done
+	searchable_by_all "$E2E"
 	cat > "$E2E/config.toml" <<-EOF2
 		version = 2
 		root = "$E2E/root"

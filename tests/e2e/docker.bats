@@ -164,11 +164,7 @@ IMG=busybox:runo
 	base=$(awk -F: -v u="$u" '$1 == u {print $2}' /etc/subuid)
 	mkdir -p "$d"
 	# The remapped root must reach the data-root.
-	local p=$d
-	while [ "$p" != / ]; do
-		chmod o+x "$p"
-		p=$(dirname "$p")
-	done
+	searchable_by_all "$d"
 	dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/docker.pid" -H "unix://$d/docker.sock" \
 		--iptables=false --ip6tables=false --bridge=none --add-runtime runo="$E2E/runo" --default-runtime runo \
 		--userns-remap "$u" > "$d/dockerd.log" 2>&1 &

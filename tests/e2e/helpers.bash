@@ -48,3 +48,13 @@ runo_root() {
 	root=$(grep -o -- '--root [^ ]*' "$E2E/calls" | head -1 | cut -d' ' -f2)
 	echo "${root:-/run/runo}"
 }
+
+# searchable_by_all lets any uid, such as a user namespace's root, walk the
+# path to $1 (chmod o+x on it and every parent).
+searchable_by_all() {
+	local d=$1
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+}

@@ -45,11 +45,7 @@ teardown() {
 # path to them.
 as_user_setup() {
 	chown -R "$RU:$RG" "$BUNDLE" "$XDG"
-	local d=$BUNDLE
-	while [ "$d" != / ]; do
-		chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	searchable_by_all "$BUNDLE"
 	(cd "$BUNDLE" && setpriv --reuid="$RU" --regid="$RG" --init-groups "$RUNO_BIN" spec --rootless)
 	update_config '.process.terminal = false | .process.args = ["sleep", "1000"]'
 	chown "$RU:$RG" "$BUNDLE/config.json"

@@ -9,11 +9,7 @@ setup() {
 	# The container's root is host uid 100000: the rootfs is its.
 	chown -R 100000:100000 "$BUNDLE/rootfs"
 	# ... and the path to it must be searchable by that uid.
-	local d=$BUNDLE
-	while [ "$d" != / ]; do
-		chmod o+x "$d"
-		d=$(dirname "$d")
-	done
+	searchable_by_all "$BUNDLE"
 	update_config '.linux.namespaces += [{"type": "user"}]
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
