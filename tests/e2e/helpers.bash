@@ -4,6 +4,8 @@
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 RUNO_BIN=${RUNO_BIN:-$REPO/runo}
+# shellcheck source=../common.bash
+. "$REPO/tests/common.bash"
 IMAGE=docker.io/library/busybox:runo
 PEER=$REPO/build/peer
 
@@ -47,14 +49,4 @@ runo_root() {
 	local root
 	root=$(grep -o -- '--root [^ ]*' "$E2E/calls" | head -1 | cut -d' ' -f2)
 	echo "${root:-/run/runo}"
-}
-
-# searchable_by_all lets any uid, such as a user namespace's root, walk the
-# path to $1 (chmod o+x on it and every parent).
-searchable_by_all() {
-	local d=$1
-	while [ "$d" != / ]; do
-		chmod o+x "$d"
-		d=$(dirname "$d")
-	done
 }

@@ -3,6 +3,8 @@
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 RUNO_BIN=${RUNO_BIN:-$REPO/runo}
+# shellcheck source=../common.bash
+. "$REPO/tests/common.bash"
 ROOTFS_TEMPLATE=${ROOTFS_TEMPLATE:-$REPO/build/rootfs}
 
 setup() {
@@ -133,14 +135,4 @@ assert_no_leftovers() {
 		echo "process $pid is left" >&2
 		return 1
 	fi
-}
-
-# searchable_by_all lets any uid, such as a user namespace's root, walk the
-# path to $1 (chmod o+x on it and every parent).
-searchable_by_all() {
-	local d=$1
-	while [ "$d" != / ]; do
-		chmod o+x "$d"
-		d=$(dirname "$d")
-	done
 }
