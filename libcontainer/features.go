@@ -20,7 +20,7 @@ func Features(version, commit string) *features.Features {
 	yes, no := true, false
 	mountOptions := slices.Sorted(maps.Keys(mountOpts))
 	mountOptions = append(mountOptions, slices.Collect(maps.Keys(propagationFlags))...)
-	mountOptions = append(mountOptions, "idmap", "ridmap")
+	mountOptions = append(mountOptions, "idmap", "ridmap", "tmpcopyup")
 	slices.Sort(mountOptions)
 	var caps []string
 	for _, c := range capability.ListKnown() {

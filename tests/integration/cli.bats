@@ -78,6 +78,7 @@ load helpers
 	[ "$(jq -r .linux.cgroup.systemd <<< "$output")" = false ]
 	[ "$(jq -r .linux.intelRdt.enabled <<< "$output")" = false ]
 	[ "$(jq -r '.mountOptions | index("ridmap") != null' <<< "$output")" = true ]
+	[ "$(jq -r '.mountOptions | index("tmpcopyup") != null' <<< "$output")" = true ]
 	[ "$(jq -r '.linux.capabilities | index("CAP_SYS_ADMIN") != null' <<< "$output")" = true ]
 	[ "$(jq -r '.annotations["io.github.seccomp.libseccomp.version"]' <<< "$output")" != null ]
 }
