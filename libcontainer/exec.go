@@ -261,7 +261,7 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]str
 		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
 		b.ConsoleFd = int(cons.child.Fd())
 	}
-	lis, err := newListener(prog)
+	lis, err := newListener(prog != nil && prog.Notify)
 	if err != nil {
 		return 0, err
 	}

@@ -44,9 +44,9 @@ type listener struct {
 }
 
 // newListener makes the socket init sends the listener on, or returns nil
-// when the program notifies no one.
-func newListener(p *seccomp.Program) (*listener, error) {
-	if p == nil || !p.Notify {
+// when the filter notifies no one.
+func newListener(notify bool) (*listener, error) {
+	if !notify {
 		return nil, nil
 	}
 	parent, child, err := socketPair("seccomp")
@@ -65,12 +65,18 @@ func (l *listener) childFd() int {
 }
 
 // start relays the listener to the agent once init has started (with pid
-// in st), or reports that init exited without one.
+// in st), or reports that init exited without one. With no program (it
+// failed to compile) it only closes the sockets.
 func (l *listener) start(p *seccomp.Program, st specs.State) {
 	if l == nil {
 		return
 	}
 	l.child.Close()
+	if p == nil {
+		// The profile did not compile: init gets no filter to load.
+		l.parent.Close()
+		return
+	}
 	go func() {
 		defer l.parent.Close()
 		fd, _, err := recvFd(l.parent)

@@ -91,14 +91,13 @@ func Compile(c *specs.LinuxSeccomp) (*Program, error) {
 		}
 		p.Flags |= v
 	}
-	p.Notify = c.DefaultAction == specs.ActNotify
+	p.Notify = Notifies(c)
 	for i, s := range c.Syscalls {
 		field := fmt.Sprintf("linux.seccomp.syscalls[%d]", i)
 		act, err := action(s.Action, s.ErrnoRet, field+".action")
 		if err != nil {
 			return nil, err
 		}
-		p.Notify = p.Notify || s.Action == specs.ActNotify
 		conds, err := conditions(s.Args, field)
 		if err != nil {
 			return nil, err
@@ -130,6 +129,20 @@ func Compile(c *specs.LinuxSeccomp) (*Program, error) {
 		return nil, fmt.Errorf("linux.seccomp: compiling: %w", err)
 	}
 	return p, nil
+}
+
+// Notifies says whether an action of c is SCMP_ACT_NOTIFY: loading the
+// filter then makes a listener, which has to reach the agent.
+func Notifies(c *specs.LinuxSeccomp) bool {
+	if c.DefaultAction == specs.ActNotify {
+		return true
+	}
+	for _, s := range c.Syscalls {
+		if s.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
 }
 
 // action maps a spec action, with errnoRet for ERRNO and TRACE (EPERM
