@@ -103,8 +103,9 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		}
 	}
 	// libseccomp takes milliseconds over a profile such as docker's (6.9 ms
-	// for tests/seccomp/default.json): it compiles while the container's
-	// cgroups are made and init starts, and create waits for it then.
+	// for tests/seccomp/default.json), unless the store has it compiled:
+	// it compiles while the container's cgroups are made and init starts,
+	// and create waits for it then.
 	compiled := func() (*seccomp.Program, error) { return nil, nil }
 	if spec.Linux.Seccomp != nil {
 		type result struct {
@@ -113,7 +114,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		}
 		done := make(chan result, 1)
 		go func() {
-			prog, err := seccomp.Compile(spec.Linux.Seccomp)
+			prog, err := s.compileSeccomp(spec.Linux.Seccomp)
 			done <- result{prog, err}
 		}()
 		compiled = func() (*seccomp.Program, error) {

@@ -1,6 +1,8 @@
 package libcontainer
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,18 +20,63 @@ import (
 const seccompFile = "seccomp.json"
 
 func readSeccompFile(dir string) (*seccomp.Program, error) {
-	data, err := os.ReadFile(filepath.Join(dir, seccompFile))
+	p, err := readProgram(filepath.Join(dir, seccompFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading the container's seccomp filter: %w", err)
+	}
+	return p, nil
+}
+
+// readProgram reads a compiled filter, or returns nil if there is none.
+func readProgram(path string) (*seccomp.Program, error) {
+	data, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the container's seccomp filter: %w", err)
+		return nil, err
 	}
 	var p seccomp.Program
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("reading the container's seccomp filter: %w", err)
+		return nil, err
 	}
 	return &p, nil
+}
+
+// seccompCache is the directory under --root of the programs compiled
+// before; "@" is in no container id.
+const seccompCache = "@seccomp"
+
+// compileSeccomp returns the program of c, compiled by libseccomp (6.9 ms
+// for a profile like docker's) or, when this same runo binary compiled the
+// same profile before, read from the store's cache. The key covers the
+// profile and the binary (device, inode, size, mtime), so another build
+// compiles afresh. The cache is an optimisation: failing to write it is
+// not an error.
+func (s *Store) compileSeccomp(c *specs.LinuxSeccomp) (*seccomp.Program, error) {
+	var path string
+	var exe unix.Stat_t
+	profile, err := json.Marshal(c)
+	if err == nil {
+		err = unix.Stat("/proc/self/exe", &exe)
+	}
+	if err == nil {
+		h := sha256.New()
+		fmt.Fprintf(h, "%d %d %d %d\n", exe.Dev, exe.Ino, exe.Size, exe.Mtim.Nano())
+		h.Write(profile)
+		path = filepath.Join(s.Root, seccompCache, hex.EncodeToString(h.Sum(nil)))
+		if p, err := readProgram(path); err == nil && p != nil {
+			return p, nil
+		}
+	}
+	p, err := seccomp.Compile(c)
+	if err != nil || path == "" {
+		return p, err
+	}
+	if data, err := json.Marshal(p); err == nil && os.MkdirAll(filepath.Dir(path), 0o700) == nil {
+		writeFileAtomic(path, data, 0o600)
+	}
+	return p, nil
 }
 
 // listener hands the seccomp listener init loads to the agent at the
