@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,17 +63,17 @@ func TestCreateMissingAndDestroy(t *testing.T) {
 	if !reflect.DeepEqual(dirs, want) {
 		t.Fatalf("Missing = %v, want %v", dirs, want)
 	}
-	if err := Create(dirs); err != nil {
+	if err := create(dirs); err != nil {
 		t.Fatal(err)
 	}
-	if err := Destroy(dirs); err != nil {
+	if err := destroy(dirs); err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(base); len(entries) != 0 {
 		t.Errorf("left %v", entries)
 	}
 	// Destroying what is already gone is not an error.
-	if err := Destroy(dirs); err != nil {
+	if err := destroy(dirs); err != nil {
 		t.Errorf("second Destroy: %v", err)
 	}
 }
@@ -80,19 +81,19 @@ func TestCreateMissingAndDestroy(t *testing.T) {
 func TestPidsAndFrozen(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte("12\n34\n"), 0o644)
-	pids, err := Pids(map[string]string{"pids": dir})
+	pids, err := pids(map[string]string{"pids": dir})
 	if err != nil || !reflect.DeepEqual(pids, []int{12, 34}) {
 		t.Errorf("Pids = %v, %v", pids, err)
 	}
 	os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN\n"), 0o644)
-	if !Frozen(map[string]string{"freezer": dir}) {
+	if !frozen(map[string]string{"freezer": dir}) {
 		t.Error("v1 FROZEN not seen")
 	}
 	os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("1\n"), 0o644)
-	if !Frozen(map[string]string{Unified: dir}) {
+	if !frozen(map[string]string{Unified: dir}) {
 		t.Error("v2 cgroup.freeze 1 not seen")
 	}
-	if Frozen(map[string]string{Unified: dir, "pids": dir}) {
+	if frozen(map[string]string{Unified: dir, "pids": dir}) {
 		t.Error("a hybrid host's unified freeze file decided the state")
 	}
 }
@@ -112,7 +113,7 @@ func TestDetectLayoutOnThisHost(t *testing.T) {
 }
 
 // TestFSManagerV2 drives the Manager on a cgroup2 sub-tree this test makes
-// (the hybrid host's unified mount): create, add a process, list, freeze
+// (the hybrid host's unified mount): create, move a process in, list, freeze
 // and thaw through cgroup.freeze, kill through cgroup.kill, destroy.
 func TestFSManagerV2(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -137,7 +138,7 @@ func TestFSManagerV2(t *testing.T) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	}()
-	if err := m.AddPid(cmd.Process.Pid); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0); err != nil {
 		t.Fatal(err)
 	}
 	pids, err := m.Pids()

@@ -3,32 +3,32 @@ package cgroups
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Manager is what runo does with a container's cgroups. FS implements it
 // with cgroupfs on v1, cgroup2 and hybrid hosts alike (each controller in
-// its v1 hierarchy, else in cgroup2); a systemd driver would implement it
-// by asking systemd for the same.
+// its v1 hierarchy, else in cgroup2); a systemd driver implements the same
+// by asking systemd. Callers go through it for every cgroup file they
+// read or write.
 type Manager interface {
-	// Paths are the container's cgroup directories, by hierarchy key.
-	Paths() map[string]string
 	// Create makes the directories that did not exist before.
 	Create() error
 	// Entry opens what a new process needs to be born in the cgroups.
 	Entry() (*Entry, error)
-	// AddPid moves an existing process into the cgroups.
-	AddPid(pid int) error
+	// Sub returns the manager of sub-cgroups of the container's (exec's
+	// --cgroup "[controller[,controller]:]path"), which must exist.
+	Sub(subs []string) (Manager, error)
 	// Set writes linux.resources, devices included.
 	Set(r *specs.LinuxResources) error
 	// Update writes the resources r names, except devices.
 	Update(r *specs.LinuxResources) error
+	// MemoryUsage is the memory the container uses now, in bytes.
+	MemoryUsage() (int64, error)
 	// Kill SIGKILLs every process in the cgroups at once, where the
 	// kernel can (cgroup2's cgroup.kill); ErrNoKill where it cannot.
 	Kill() error
@@ -54,15 +54,15 @@ func NewFS(paths map[string]string, dirs []string) *FS {
 	return &FS{paths: paths, dirs: dirs}
 }
 
-func (f *FS) Paths() map[string]string            { return f.paths }
-func (f *FS) Create() error                       { return Create(f.dirs) }
-func (f *FS) Entry() (*Entry, error)              { return OpenEntry(f.paths) }
-func (f *FS) Freeze(frozen bool) error            { return SetFrozen(f.paths, frozen) }
-func (f *FS) Frozen() bool                        { return Frozen(f.paths) }
-func (f *FS) Pids() ([]int, error)                { return Pids(f.paths) }
-func (f *FS) Stats() *Stats                       { return GetStats(f.paths) }
-func (f *FS) NotifyOOM() (<-chan struct{}, error) { return NotifyOOM(f.paths) }
-func (f *FS) Destroy() error                      { return Destroy(f.dirs) }
+func (f *FS) Create() error                       { return create(f.dirs) }
+func (f *FS) Entry() (*Entry, error)              { return openEntry(f.paths) }
+func (f *FS) MemoryUsage() (int64, error)         { return memoryUsage(f.paths) }
+func (f *FS) Freeze(frozen bool) error            { return setFrozen(f.paths, frozen) }
+func (f *FS) Frozen() bool                        { return frozen(f.paths) }
+func (f *FS) Pids() ([]int, error)                { return pids(f.paths) }
+func (f *FS) Stats() *Stats                       { return getStats(f.paths) }
+func (f *FS) NotifyOOM() (<-chan struct{}, error) { return notifyOOM(f.paths) }
+func (f *FS) Destroy() error                      { return destroy(f.dirs) }
 
 func (f *FS) Set(r *specs.LinuxResources) error {
 	var devices []specs.LinuxDeviceCgroup
@@ -90,16 +90,37 @@ func (f *FS) Kill() error {
 	if _, err := os.Stat(filepath.Join(dir, "cgroup.kill")); err != nil {
 		return ErrNoKill
 	}
-	return WriteFile(dir, "cgroup.kill", "1")
+	return writeFile(dir, "cgroup.kill", "1")
 }
 
-// AddPid writes pid to cgroup.procs in every hierarchy. (runo's own
-// processes are born in their cgroups instead, see nsenter.)
-func (f *FS) AddPid(pid int) error {
-	for _, key := range slices.Sorted(maps.Keys(f.paths)) {
-		if err := WriteFile(f.paths[key], "cgroup.procs", strconv.Itoa(pid)); err != nil {
-			return fmt.Errorf("adding %d to the cgroup: %w", pid, err)
+// Sub puts each sub-cgroup in place of the container's own: "path" in
+// every hierarchy, "controller[,controller]:path" in the hierarchies of
+// those controllers. The manager it returns owns no directories.
+func (f *FS) Sub(subs []string) (Manager, error) {
+	out := map[string]string{}
+	for k, v := range f.paths {
+		out[k] = v
+	}
+	for _, s := range subs {
+		ctrls, sub, hasCtrl := strings.Cut(s, ":")
+		if !hasCtrl {
+			sub, ctrls = ctrls, ""
+		}
+		clean := filepath.Clean(sub)
+		if sub == "" || filepath.IsAbs(sub) || clean == "." || strings.HasPrefix(clean, "..") {
+			return nil, fmt.Errorf("--cgroup %q: the path must name a sub-cgroup of the container's", s)
+		}
+		keys := hierarchies(f.paths, ctrls)
+		if len(keys) == 0 {
+			return nil, fmt.Errorf("--cgroup %q: no cgroup hierarchy has controller %q", s, ctrls)
+		}
+		for _, k := range keys {
+			dir := filepath.Join(f.paths[k], clean)
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("--cgroup %q: no cgroup %s", s, dir)
+			}
+			out[k] = dir
 		}
 	}
-	return nil
+	return NewFS(out, nil), nil
 }

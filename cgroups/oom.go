@@ -11,12 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// NotifyOOM sends on the returned channel each time the kernel's OOM
+// notifyOOM sends on the returned channel each time the kernel's OOM
 // killer acts in the memory cgroup of paths, and closes it once the
 // cgroup is gone. v1 arms an eventfd on memory.oom_control; cgroup2
 // watches memory.events for its oom_kill count to grow.
-func NotifyOOM(paths map[string]string) (<-chan struct{}, error) {
-	if dir := V1Dir(paths, "memory"); dir != "" {
+func notifyOOM(paths map[string]string) (<-chan struct{}, error) {
+	if dir := v1Dir(paths, "memory"); dir != "" {
 		return notifyV1(dir)
 	}
 	if dir := paths[Unified]; dir != "" {
@@ -37,7 +37,7 @@ func notifyV1(dir string) (<-chan struct{}, error) {
 		unix.Close(ofd)
 		return nil, err
 	}
-	if err := WriteFile(dir, "cgroup.event_control", fmt.Sprintf("%d %d", efd, ofd)); err != nil {
+	if err := writeFile(dir, "cgroup.event_control", fmt.Sprintf("%d %d", efd, ofd)); err != nil {
 		unix.Close(ofd)
 		unix.Close(efd)
 		return nil, err

@@ -32,11 +32,11 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 	if m := r.Memory; m != nil {
 		if m.Limit != nil && *m.Limit != 0 {
 			v := strconv.FormatInt(*m.Limit, 10)
-			s = append(s, setting{"memory.limit", "memory", "memory.limit_in_bytes", "memory.max", v2Max(*m.Limit), v})
+			s = append(s, setting{field: "memory.limit", v1Ctrl: "memory", v1: "memory.limit_in_bytes", v2: "memory.max", v2Value: v2Max(*m.Limit), value: v})
 		}
 		if m.Reservation != nil && *m.Reservation != 0 {
 			v := strconv.FormatInt(*m.Reservation, 10)
-			s = append(s, setting{"memory.reservation", "memory", "memory.soft_limit_in_bytes", "memory.low", v2Max(*m.Reservation), v})
+			s = append(s, setting{field: "memory.reservation", v1Ctrl: "memory", v1: "memory.soft_limit_in_bytes", v2: "memory.low", v2Value: v2Max(*m.Reservation), value: v})
 		}
 		if m.Swap != nil && *m.Swap != 0 {
 			// v1 limits memory+swap; cgroup2 limits swap alone.
@@ -45,25 +45,25 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			if *m.Swap > 0 && m.Limit != nil && *m.Limit > 0 {
 				v2 = strconv.FormatInt(*m.Swap-*m.Limit, 10)
 			}
-			s = append(s, setting{"memory.swap", "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", v2, v})
+			s = append(s, setting{field: "memory.swap", v1Ctrl: "memory", v1: "memory.memsw.limit_in_bytes", v2: "memory.swap.max", v2Value: v2, value: v})
 		}
 		if m.KernelTCP != nil && *m.KernelTCP != 0 {
-			s = append(s, setting{"memory.kernelTCP", "memory", "memory.kmem.tcp.limit_in_bytes", "", "", strconv.FormatInt(*m.KernelTCP, 10)})
+			s = append(s, setting{field: "memory.kernelTCP", v1Ctrl: "memory", v1: "memory.kmem.tcp.limit_in_bytes", value: strconv.FormatInt(*m.KernelTCP, 10)})
 		}
 		if m.Swappiness != nil {
-			s = append(s, setting{"memory.swappiness", "memory", "memory.swappiness", "", "", strconv.FormatUint(*m.Swappiness, 10)})
+			s = append(s, setting{field: "memory.swappiness", v1Ctrl: "memory", v1: "memory.swappiness", value: strconv.FormatUint(*m.Swappiness, 10)})
 		}
 		if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
-			s = append(s, setting{"memory.disableOOMKiller", "memory", "memory.oom_control", "", "", "1"})
+			s = append(s, setting{field: "memory.disableOOMKiller", v1Ctrl: "memory", v1: "memory.oom_control", value: "1"})
 		}
 		if m.UseHierarchy != nil && *m.UseHierarchy {
-			s = append(s, setting{"memory.useHierarchy", "memory", "memory.use_hierarchy", "", "", "1"})
+			s = append(s, setting{field: "memory.useHierarchy", v1Ctrl: "memory", v1: "memory.use_hierarchy", value: "1"})
 		}
 	}
 	if c := r.CPU; c != nil {
 		if c.Shares != nil && *c.Shares != 0 {
 			v := strconv.FormatUint(*c.Shares, 10)
-			s = append(s, setting{"cpu.shares", "cpu", "cpu.shares", "cpu.weight", strconv.FormatUint(sharesToWeight(*c.Shares), 10), v})
+			s = append(s, setting{field: "cpu.shares", v1Ctrl: "cpu", v1: "cpu.shares", v2: "cpu.weight", v2Value: strconv.FormatUint(sharesToWeight(*c.Shares), 10), value: v})
 		}
 		if c.Period != nil && *c.Period != 0 {
 			// cgroup2 takes the period in cpu.max, with the quota if there is one.
@@ -71,55 +71,52 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			if c.Quota != nil && *c.Quota != 0 {
 				v2 = withQuota
 			}
-			s = append(s, setting{"cpu.period", "cpu", "cpu.cfs_period_us", v2, v2Value, strconv.FormatUint(*c.Period, 10)})
+			s = append(s, setting{field: "cpu.period", v1Ctrl: "cpu", v1: "cpu.cfs_period_us", v2: v2, v2Value: v2Value, value: strconv.FormatUint(*c.Period, 10)})
 		}
 		if c.Quota != nil && *c.Quota != 0 {
 			period := uint64(100000)
 			if c.Period != nil && *c.Period != 0 {
 				period = *c.Period
 			}
-			s = append(s, setting{"cpu.quota", "cpu", "cpu.cfs_quota_us", "cpu.max",
-				v2Max(*c.Quota) + " " + strconv.FormatUint(period, 10), strconv.FormatInt(*c.Quota, 10)})
+			s = append(s, setting{field: "cpu.quota", v1Ctrl: "cpu", v1: "cpu.cfs_quota_us", v2: "cpu.max", v2Value: v2Max(*c.Quota) + " " + strconv.FormatUint(period, 10), value: strconv.FormatInt(*c.Quota, 10)})
 		}
 		if c.Burst != nil {
 			v := strconv.FormatUint(*c.Burst, 10)
-			s = append(s, setting{"cpu.burst", "cpu", "cpu.cfs_burst_us", "cpu.max.burst", v, v})
+			s = append(s, setting{field: "cpu.burst", v1Ctrl: "cpu", v1: "cpu.cfs_burst_us", v2: "cpu.max.burst", v2Value: v, value: v})
 		}
 		if c.RealtimePeriod != nil && *c.RealtimePeriod != 0 {
 			v := strconv.FormatUint(*c.RealtimePeriod, 10)
-			s = append(s, setting{"cpu.realtimePeriod", "cpu", "cpu.rt_period_us", "", "", v})
+			s = append(s, setting{field: "cpu.realtimePeriod", v1Ctrl: "cpu", v1: "cpu.rt_period_us", value: v})
 		}
 		if c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0 {
 			v := strconv.FormatInt(*c.RealtimeRuntime, 10)
-			s = append(s, setting{"cpu.realtimeRuntime", "cpu", "cpu.rt_runtime_us", "", "", v})
+			s = append(s, setting{field: "cpu.realtimeRuntime", v1Ctrl: "cpu", v1: "cpu.rt_runtime_us", value: v})
 		}
 		if c.Idle != nil {
 			v := strconv.FormatInt(*c.Idle, 10)
-			s = append(s, setting{"cpu.idle", "cpu", "cpu.idle", "cpu.idle", v, v})
+			s = append(s, setting{field: "cpu.idle", v1Ctrl: "cpu", v1: "cpu.idle", v2: "cpu.idle", v2Value: v, value: v})
 		}
 		if c.Cpus != "" {
-			s = append(s, setting{"cpu.cpus", "cpuset", "cpuset.cpus", "cpuset.cpus", c.Cpus, c.Cpus})
+			s = append(s, setting{field: "cpu.cpus", v1Ctrl: "cpuset", v1: "cpuset.cpus", v2: "cpuset.cpus", v2Value: c.Cpus, value: c.Cpus})
 		}
 		if c.Mems != "" {
-			s = append(s, setting{"cpu.mems", "cpuset", "cpuset.mems", "cpuset.mems", c.Mems, c.Mems})
+			s = append(s, setting{field: "cpu.mems", v1Ctrl: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", v2Value: c.Mems, value: c.Mems})
 		}
 	}
 	if p := r.Pids; p != nil && p.Limit != nil && *p.Limit != 0 {
-		s = append(s, setting{"pids.limit", "pids", "pids.max", "pids.max", v2Max(*p.Limit), v2Max(*p.Limit)})
+		s = append(s, setting{field: "pids.limit", v1Ctrl: "pids", v1: "pids.max", v2: "pids.max", v2Value: v2Max(*p.Limit), value: v2Max(*p.Limit)})
 	}
 	s = append(s, blockIOSettings(r.BlockIO)...)
 	for i, h := range r.HugepageLimits {
 		v := strconv.FormatUint(h.Limit, 10)
-		s = append(s, setting{fmt.Sprintf("hugepageLimits[%d]", i), "hugetlb", "hugetlb." + h.Pagesize + ".limit_in_bytes",
-			"hugetlb." + h.Pagesize + ".max", v, v})
+		s = append(s, setting{field: fmt.Sprintf("hugepageLimits[%d]", i), v1Ctrl: "hugetlb", v1: "hugetlb." + h.Pagesize + ".limit_in_bytes", v2: "hugetlb." + h.Pagesize + ".max", v2Value: v, value: v})
 	}
 	if n := r.Network; n != nil {
 		if n.ClassID != nil {
-			s = append(s, setting{"network.classID", "net_cls", "net_cls.classid", "", "", strconv.FormatUint(uint64(*n.ClassID), 10)})
+			s = append(s, setting{field: "network.classID", v1Ctrl: "net_cls", v1: "net_cls.classid", value: strconv.FormatUint(uint64(*n.ClassID), 10)})
 		}
 		for i, p := range n.Priorities {
-			s = append(s, setting{fmt.Sprintf("network.priorities[%d]", i), "net_prio", "net_prio.ifpriomap", "", "",
-				p.Name + " " + strconv.FormatUint(uint64(p.Priority), 10)})
+			s = append(s, setting{field: fmt.Sprintf("network.priorities[%d]", i), v1Ctrl: "net_prio", v1: "net_prio.ifpriomap", value: p.Name + " " + strconv.FormatUint(uint64(p.Priority), 10)})
 		}
 	}
 	for _, dev := range slices.Sorted(maps.Keys(r.Rdma)) {
@@ -132,10 +129,10 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			parts = append(parts, "hca_object="+strconv.FormatUint(uint64(*l.HcaObjects), 10))
 		}
 		v := dev + " " + strings.Join(parts, " ")
-		s = append(s, setting{"rdma." + dev, "rdma", "rdma.max", "rdma.max", v, v})
+		s = append(s, setting{field: "rdma." + dev, v1Ctrl: "rdma", v1: "rdma.max", v2: "rdma.max", v2Value: v, value: v})
 	}
 	for _, key := range slices.Sorted(maps.Keys(r.Unified)) {
-		s = append(s, setting{"unified." + key, "", "", key, r.Unified[key], ""})
+		s = append(s, setting{field: "unified." + key, v2: key, v2Value: r.Unified[key]})
 	}
 	return s
 }
@@ -149,22 +146,19 @@ func blockIOSettings(b *specs.LinuxBlockIO) []setting {
 	var s []setting
 	if b.Weight != nil && *b.Weight != 0 {
 		v := strconv.FormatUint(uint64(*b.Weight), 10)
-		s = append(s, setting{"blockIO.weight", "blkio", "blkio.weight", "io.weight",
-			"default " + strconv.FormatUint(blkioToIOWeight(uint64(*b.Weight)), 10), v})
+		s = append(s, setting{field: "blockIO.weight", v1Ctrl: "blkio", v1: "blkio.weight", v2: "io.weight", v2Value: "default " + strconv.FormatUint(blkioToIOWeight(uint64(*b.Weight)), 10), value: v})
 	}
 	if b.LeafWeight != nil && *b.LeafWeight != 0 {
-		s = append(s, setting{"blockIO.leafWeight", "blkio", "blkio.leaf_weight", "", "", strconv.FormatUint(uint64(*b.LeafWeight), 10)})
+		s = append(s, setting{field: "blockIO.leafWeight", v1Ctrl: "blkio", v1: "blkio.leaf_weight", value: strconv.FormatUint(uint64(*b.LeafWeight), 10)})
 	}
 	for i, d := range b.WeightDevice {
 		dev := fmt.Sprintf("%d:%d", d.Major, d.Minor)
 		if d.Weight != nil && *d.Weight != 0 {
 			v := dev + " " + strconv.FormatUint(uint64(*d.Weight), 10)
-			s = append(s, setting{fmt.Sprintf("blockIO.weightDevice[%d]", i), "blkio", "blkio.weight_device", "io.weight",
-				dev + " " + strconv.FormatUint(blkioToIOWeight(uint64(*d.Weight)), 10), v})
+			s = append(s, setting{field: fmt.Sprintf("blockIO.weightDevice[%d]", i), v1Ctrl: "blkio", v1: "blkio.weight_device", v2: "io.weight", v2Value: dev + " " + strconv.FormatUint(blkioToIOWeight(uint64(*d.Weight)), 10), value: v})
 		}
 		if d.LeafWeight != nil && *d.LeafWeight != 0 {
-			s = append(s, setting{fmt.Sprintf("blockIO.weightDevice[%d].leafWeight", i), "blkio", "blkio.leaf_weight_device", "", "",
-				dev + " " + strconv.FormatUint(uint64(*d.LeafWeight), 10)})
+			s = append(s, setting{field: fmt.Sprintf("blockIO.weightDevice[%d].leafWeight", i), v1Ctrl: "blkio", v1: "blkio.leaf_weight_device", value: dev + " " + strconv.FormatUint(uint64(*d.LeafWeight), 10)})
 		}
 	}
 	throttles := []struct {
@@ -180,8 +174,7 @@ func blockIOSettings(b *specs.LinuxBlockIO) []setting {
 		for i, d := range t.list {
 			dev := fmt.Sprintf("%d:%d", d.Major, d.Minor)
 			rate := strconv.FormatUint(d.Rate, 10)
-			s = append(s, setting{fmt.Sprintf("blockIO.%s[%d]", t.field, i), "blkio", t.v1, "io.max",
-				dev + " " + t.v2 + "=" + rate, dev + " " + rate})
+			s = append(s, setting{field: fmt.Sprintf("blockIO.%s[%d]", t.field, i), v1Ctrl: "blkio", v1: t.v1, v2: "io.max", v2Value: dev + " " + t.v2 + "=" + rate, value: dev + " " + rate})
 		}
 	}
 	return s
@@ -237,7 +230,7 @@ func charDevice(major, minor int64) specs.LinuxDeviceCgroup {
 // the rules in order, then the defaults. v1 has the devices cgroup's
 // files; cgroup2 gets an eBPF program of the same rules.
 func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) error {
-	dir := V1Dir(paths, "devices")
+	dir := v1Dir(paths, "devices")
 	if dir == "" {
 		if paths[Unified] == "" {
 			return nil
@@ -245,7 +238,7 @@ func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) erro
 		all := append([]specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}, rules...)
 		return attachDeviceFilter(paths[Unified], append(all, defaultDeviceRules...))
 	}
-	if err := WriteFile(dir, "devices.deny", "a"); err != nil {
+	if err := writeFile(dir, "devices.deny", "a"); err != nil {
 		return fmt.Errorf("linux.resources.devices: %w", err)
 	}
 	for i, r := range rules {
@@ -253,12 +246,12 @@ func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) erro
 		if r.Allow {
 			file = "devices.allow"
 		}
-		if err := WriteFile(dir, file, deviceRule(r)); err != nil {
+		if err := writeFile(dir, file, deviceRule(r)); err != nil {
 			return fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
 		}
 	}
 	for _, r := range defaultDeviceRules {
-		if err := WriteFile(dir, "devices.allow", deviceRule(r)); err != nil {
+		if err := writeFile(dir, "devices.allow", deviceRule(r)); err != nil {
 			return fmt.Errorf("linux.resources.devices (default %q): %w", deviceRule(r), err)
 		}
 	}
@@ -288,7 +281,7 @@ func deviceRule(r specs.LinuxDeviceCgroup) string {
 // the resource and the file.
 func writeSettings(paths map[string]string, settings []setting) error {
 	for _, s := range orderSwap(paths, settings) {
-		dir, file, value := V1Dir(paths, s.v1Ctrl), s.v1, s.value
+		dir, file, value := v1Dir(paths, s.v1Ctrl), s.v1, s.value
 		if dir == "" {
 			if s.v2 == withQuota {
 				continue
@@ -301,7 +294,7 @@ func writeSettings(paths map[string]string, settings []setting) error {
 		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
 			return fmt.Errorf("linux.resources.%s: this kernel has no %s", s.field, filepath.Join(dir, file))
 		}
-		if err := WriteFile(dir, file, value); err != nil {
+		if err := writeFile(dir, file, value); err != nil {
 			return fmt.Errorf("linux.resources.%s: %w", s.field, err)
 		}
 	}
@@ -322,7 +315,7 @@ func orderSwap(paths map[string]string, settings []setting) []setting {
 			si = i
 		}
 	}
-	dir := V1Dir(paths, "memory")
+	dir := v1Dir(paths, "memory")
 	if li < 0 || si < 0 || si < li || dir == "" {
 		return settings
 	}

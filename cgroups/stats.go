@@ -83,13 +83,13 @@ type Hugetlb struct {
 // maxUint is how runc reports "no limit".
 const maxUint = ^uint64(0)
 
-// GetStats reads the statistics of the cgroups at paths: each controller
+// getStats reads the statistics of the cgroups at paths: each controller
 // from its v1 hierarchy, or from cgroup2 when no v1 hierarchy has it.
 // Files a kernel lacks are left out, as runc leaves them.
-func GetStats(paths map[string]string) *Stats {
+func getStats(paths map[string]string) *Stats {
 	st := &Stats{Hugetlb: map[string]Hugetlb{}}
 	v2 := paths[Unified]
-	if dir := V1Dir(paths, "cpuacct"); dir != "" {
+	if dir := v1Dir(paths, "cpuacct"); dir != "" {
 		st.CPU.Usage.Total = readUint(dir, "cpuacct.usage")
 		st.CPU.Usage.Percpu = readUints(dir, "cpuacct.usage_percpu")
 		st.CPU.Usage.PercpuKernel = readUints(dir, "cpuacct.usage_percpu_sys")
@@ -101,14 +101,14 @@ func GetStats(paths map[string]string) *Stats {
 		kv := readKV(v2, "cpu.stat")
 		st.CPU.Usage.Total, st.CPU.Usage.User, st.CPU.Usage.Kernel = kv["usage_usec"]*1e3, kv["user_usec"]*1e3, kv["system_usec"]*1e3
 	}
-	if dir := V1Dir(paths, "cpu"); dir != "" {
+	if dir := v1Dir(paths, "cpu"); dir != "" {
 		kv := readKV(dir, "cpu.stat")
 		st.CPU.Throttling = Throttling{kv["nr_periods"], kv["nr_throttled"], kv["throttled_time"]}
 	} else if v2 != "" {
 		kv := readKV(v2, "cpu.stat")
 		st.CPU.Throttling = Throttling{kv["nr_periods"], kv["nr_throttled"], kv["throttled_usec"] * 1e3}
 	}
-	if dir := V1Dir(paths, "memory"); dir != "" {
+	if dir := v1Dir(paths, "memory"); dir != "" {
 		m := &st.Memory
 		m.Raw = readKV(dir, "memory.stat")
 		m.Cache = m.Raw["cache"]
@@ -124,18 +124,18 @@ func GetStats(paths map[string]string) *Stats {
 			Limit: readUint(v2, "memory.max"), Failcnt: readKV(v2, "memory.events")["max"]}
 		m.Swap = MemoryEntry{Usage: readUint(v2, "memory.swap.current"), Limit: readUint(v2, "memory.swap.max")}
 	}
-	if dir := V1Dir(paths, "pids"); dir != "" {
+	if dir := v1Dir(paths, "pids"); dir != "" {
 		st.Pids = PidsStats{readUint(dir, "pids.current"), readUint(dir, "pids.max")}
 	} else if v2 != "" {
 		st.Pids = PidsStats{readUint(v2, "pids.current"), readUint(v2, "pids.max")}
 	}
-	if dir := V1Dir(paths, "blkio"); dir != "" {
+	if dir := v1Dir(paths, "blkio"); dir != "" {
 		st.Blkio.IoServiceBytesRecursive = readBlkio(dir, "blkio.throttle.io_service_bytes_recursive")
 		st.Blkio.IoServicedRecursive = readBlkio(dir, "blkio.throttle.io_serviced_recursive")
 	} else if v2 != "" {
 		st.Blkio.IoServiceBytesRecursive, st.Blkio.IoServicedRecursive = readIOStat(v2)
 	}
-	if dir := V1Dir(paths, "hugetlb"); dir != "" {
+	if dir := v1Dir(paths, "hugetlb"); dir != "" {
 		for _, size := range hugePageSizes(dir, "hugetlb.", ".limit_in_bytes") {
 			p := "hugetlb." + size + "."
 			st.Hugetlb[size] = Hugetlb{readUint(dir, p+"usage_in_bytes"), readUint(dir, p+"max_usage_in_bytes"), readUint(dir, p+"failcnt")}
@@ -150,9 +150,9 @@ func GetStats(paths map[string]string) *Stats {
 	return st
 }
 
-// V1Dir is the directory of the v1 hierarchy that has ctrl, alone or
+// v1Dir is the directory of the v1 hierarchy that has ctrl, alone or
 // mounted with others ("cpu,cpuacct"), or "".
-func V1Dir(paths map[string]string, ctrl string) string {
+func v1Dir(paths map[string]string, ctrl string) string {
 	for key, dir := range paths {
 		if hasController(key, ctrl) {
 			return dir
@@ -161,9 +161,9 @@ func V1Dir(paths map[string]string, ctrl string) string {
 	return ""
 }
 
-// Hierarchies lists the keys of paths whose hierarchy has one of the
+// hierarchies lists the keys of paths whose hierarchy has one of the
 // comma-separated controllers ctrls (every key if ctrls is empty).
-func Hierarchies(paths map[string]string, ctrls string) []string {
+func hierarchies(paths map[string]string, ctrls string) []string {
 	var keys []string
 	for key := range paths {
 		match := ctrls == ""
@@ -182,11 +182,11 @@ func hasController(key, ctrl string) bool {
 	return ctrl != "" && slices.Contains(strings.Split(key, ","), ctrl)
 }
 
-// MemoryUsage reads the memory the cgroups of paths use, from the v1
+// memoryUsage reads the memory the cgroups of paths use, from the v1
 // memory hierarchy or cgroup2.
-func MemoryUsage(paths map[string]string) (int64, error) {
+func memoryUsage(paths map[string]string) (int64, error) {
 	file := filepath.Join(paths[Unified], "memory.current")
-	if dir := V1Dir(paths, "memory"); dir != "" {
+	if dir := v1Dir(paths, "memory"); dir != "" {
 		file = filepath.Join(dir, "memory.usage_in_bytes")
 	}
 	b, err := os.ReadFile(file)

@@ -29,7 +29,7 @@ func TestStatsV2(t *testing.T) {
 	write(t, dir, "hugetlb.2MB.current", "0\n")
 	write(t, dir, "hugetlb.2MB.max", "4194304\n")
 	write(t, dir, "hugetlb.2MB.events", "max 5\n")
-	st := GetStats(map[string]string{Unified: dir})
+	st := getStats(map[string]string{Unified: dir})
 	if u := st.CPU.Usage; u.Total != 1500000 || u.User != 1000000 || u.Kernel != 500000 {
 		t.Errorf("cpu usage %+v", u)
 	}
@@ -55,7 +55,7 @@ func TestStatsV2(t *testing.T) {
 func TestNotifyOOMV2(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "memory.events", "oom 0\noom_kill 0\n")
-	ch, err := NotifyOOM(map[string]string{Unified: dir})
+	ch, err := notifyOOM(map[string]string{Unified: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

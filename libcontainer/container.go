@@ -435,8 +435,11 @@ func (s *Store) List() ([]*Container, error) {
 }
 
 // cgroups is the manager of the container's cgroups.
-func (c *Container) cgroups() cgroups.Manager {
-	return cgroups.NewFS(c.State.CgroupPaths, c.State.CgroupDirs)
+func (c *Container) cgroups() cgroups.Manager { return cgroupManager(c.State) }
+
+// cgroupManager is the one way to the cgroups a state records.
+func cgroupManager(st *State) cgroups.Manager {
+	return cgroups.NewFS(st.CgroupPaths, st.CgroupDirs)
 }
 
 // Close releases the container's lock and what it holds open.
@@ -620,8 +623,9 @@ func (c *Container) Delete(force bool) error {
 func (c *Container) destroy() error {
 	st := c.State
 	if processAlive(st.Pid, st.PidStartTime) {
-		// Thaw first: a frozen process cannot die.
-		thaw(st.CgroupPaths)
+		// Thaw first: a frozen process cannot die. A container without a
+		// freezer has nothing to thaw.
+		c.cgroups().Freeze(false)
 		signalProcess(st.Pid, st.PidStartTime, unix.SIGKILL)
 	}
 	if len(st.CgroupPaths) > 0 {
@@ -638,12 +642,6 @@ func (c *Container) destroy() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-func thaw(paths map[string]string) {
-	if p, ok := paths["freezer"]; ok {
-		cgroups.WriteFile(p, "freezer.state", "THAWED")
-	}
 }
 
 // waitGone waits for a killed init to exit. It reaps it if it is our child

@@ -72,7 +72,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	paths, err := subCgroups(c.State.CgroupPaths, o.Cgroups)
+	cg, err := c.cgroups().Sub(o.Cgroups)
 	if err != nil {
 		return 0, err
 	}
@@ -86,7 +86,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return 0, err
 	}
 	sigs, notified := notifySignals(o.Detach)
-	pid, err := c.startExec(p, o, paths, cons, prog)
+	pid, err := c.startExec(p, o, cg, cons, prog)
 	if err != nil {
 		return 0, err
 	}
@@ -215,7 +215,7 @@ var execNamespaces = []struct{ typ, file string }{
 
 // startExec starts `runo init` in exec mode inside every namespace of the
 // container's init that differs from runo's own, and in its cgroups.
-func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]string, cons *ptySocket, prog *seccomp.Program) (int, error) {
+func (c *Container) startExec(p *specs.Process, o ExecOpts, cg cgroups.Manager, cons *ptySocket, prog *seccomp.Program) (int, error) {
 	st := c.State
 	cfg := &nsenter.Config{Args: []string{"runo", "init"}}
 	for _, ns := range execNamespaces {
@@ -229,7 +229,7 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, paths map[string]str
 	if !processAlive(st.Pid, st.PidStartTime) {
 		return 0, fmt.Errorf("cannot exec in a stopped container: %w", ErrNotRunning)
 	}
-	entry, err := cgroups.NewFS(paths, nil).Entry()
+	entry, err := cg.Entry()
 	if err != nil {
 		return 0, err
 	}
@@ -315,42 +315,6 @@ func addCaps(p *specs.Process, caps []string) {
 	if c.Inheritable != nil {
 		c.Ambient = append(c.Ambient, caps...)
 	}
-}
-
-// subCgroups returns the container's cgroup paths with --cgroup's
-// sub-cgroups in place of the container's own: "path" for every
-// hierarchy, "controller[,controller]:path" for the hierarchies of those
-// controllers. They must exist, as in runc.
-func subCgroups(paths map[string]string, subs []string) (map[string]string, error) {
-	if len(subs) == 0 {
-		return paths, nil
-	}
-	out := map[string]string{}
-	for k, v := range paths {
-		out[k] = v
-	}
-	for _, s := range subs {
-		ctrls, sub, hasCtrl := strings.Cut(s, ":")
-		if !hasCtrl {
-			sub, ctrls = ctrls, ""
-		}
-		clean := filepath.Clean(sub)
-		if sub == "" || filepath.IsAbs(sub) || clean == "." || strings.HasPrefix(clean, "..") {
-			return nil, fmt.Errorf("--cgroup %q: the path must name a sub-cgroup of the container's", s)
-		}
-		keys := cgroups.Hierarchies(paths, ctrls)
-		if len(keys) == 0 {
-			return nil, fmt.Errorf("--cgroup %q: no cgroup hierarchy has controller %q", s, ctrls)
-		}
-		for _, k := range keys {
-			dir := filepath.Join(paths[k], clean)
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				return nil, fmt.Errorf("--cgroup %q: no cgroup %s", s, dir)
-			}
-			out[k] = dir
-		}
-	}
-	return out, nil
 }
 
 // reapExited reaps a child that has exited or is about to.

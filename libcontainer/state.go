@@ -13,8 +13,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/runo-runtime/runo/cgroups"
 )
 
 // Sentinel errors callers branch on. Their texts are what runc prints and
@@ -257,7 +255,7 @@ func (h *handle) status(st *State) Status {
 	if _, err := os.Lstat(filepath.Join(h.dir, fifoName)); err == nil {
 		return Created
 	}
-	if cgroups.Frozen(st.CgroupPaths) {
+	if cgroupManager(st).Frozen() {
 		return Paused
 	}
 	return Running

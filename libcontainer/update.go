@@ -50,7 +50,7 @@ func (c *Container) Update(update []byte) error {
 			m.Limit = merged.Memory.Limit
 		}
 		if m.Limit != nil && merged.Memory.CheckBeforeUpdate != nil && *merged.Memory.CheckBeforeUpdate {
-			if err := checkMemoryUsage(c.State.CgroupPaths, *m.Limit); err != nil {
+			if err := checkMemoryUsage(c.cgroups(), *m.Limit); err != nil {
 				return err
 			}
 		}
@@ -67,8 +67,8 @@ func (c *Container) Update(update []byte) error {
 
 // checkMemoryUsage refuses a memory limit below what the container uses
 // (linux.resources.memory.checkBeforeUpdate).
-func checkMemoryUsage(paths map[string]string, limit int64) error {
-	usage, err := cgroups.MemoryUsage(paths)
+func checkMemoryUsage(cg cgroups.Manager, limit int64) error {
+	usage, err := cg.MemoryUsage()
 	if err != nil {
 		return fmt.Errorf("linux.resources.memory.checkBeforeUpdate: %w", err)
 	}

@@ -1,0 +1,75 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// create makes dirs (as listed by Missing). A new v1 cpuset cgroup starts
+// with no cpus or mems, which refuses tasks, so it inherits its parent's.
+func create(dirs []string) error {
+	for _, d := range dirs {
+		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("creating cgroup %s: %w", d, err)
+		}
+		if _, err := os.Stat(filepath.Join(d, "cpuset.cpus")); err == nil && !isUnified(d) {
+			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+				if err := inherit(d, f); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func isUnified(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
+func inherit(dir, file string) error {
+	cur, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil || strings.TrimSpace(string(cur)) != "" {
+		return err
+	}
+	parent, err := os.ReadFile(filepath.Join(filepath.Dir(dir), file))
+	if err != nil {
+		return err
+	}
+	return writeFile(dir, file, strings.TrimSpace(string(parent)))
+}
+
+// destroy removes dirs (as made by Create), deepest first. A cgroup whose
+// last process is still exiting is busy for a moment, so removal is retried
+// for up to a second; a directory already gone is not an error.
+func destroy(dirs []string) error {
+	var errs []error
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := rmdir(dirs[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func rmdir(dir string) error {
+	delay := time.Millisecond
+	for deadline := time.Now().Add(time.Second); ; {
+		err := unix.Rmdir(dir)
+		if err == nil || err == unix.ENOENT {
+			return nil
+		}
+		if err != unix.EBUSY || time.Now().After(deadline) {
+			return fmt.Errorf("removing cgroup %s: %w", dir, err)
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, 50*time.Millisecond)
+	}
+}
