@@ -122,15 +122,19 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 			return r.prog, r.err
 		}
 	}
-	cons, err := openConsole(spec.Process, ConsoleOpts{Socket: o.ConsoleSocket, Detach: !o.proxyTTY})
-	if err != nil {
-		return nil, err
-	}
-	defer cons.Close()
+	// The id is taken before the console socket is dialled: a duplicate
+	// must not reach the caller's terminal receiver.
 	h, err := s.create(o.ID)
 	if err != nil {
 		return nil, err
 	}
+	cons, err := openConsole(spec.Process, ConsoleOpts{Socket: o.ConsoleSocket, Detach: !o.proxyTTY})
+	if err != nil {
+		h.remove()
+		h.close()
+		return nil, err
+	}
+	defer cons.Close()
 	c := &Container{ID: o.ID, h: h, warn: s.warn, rootless: s.Rootless, State: &State{
 		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
@@ -455,8 +459,8 @@ func (c *Container) Status() Status { return c.h.status(c.State) }
 
 // Start lets a created container's init execute the user's process.
 func (c *Container) Start() error {
-	if s := c.Status(); s != Created {
-		return fmt.Errorf("cannot start a container in the %s state", s)
+	if err := c.check(OpStart); err != nil {
+		return err
 	}
 	fifo := filepath.Join(c.h.dir, fifoName)
 	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -512,8 +516,8 @@ func (c *Container) awaitFifo(fd int) error {
 
 // Pause freezes every process of a running container.
 func (c *Container) Pause() error {
-	if s := c.Status(); s != Running {
-		return fmt.Errorf("cannot pause a container that is %s: %w", s, ErrNotRunning)
+	if err := c.check(OpPause); err != nil {
+		return err
 	}
 	if err := c.cgroups().Freeze(true); err != nil {
 		return fmt.Errorf("pausing: %w", err)
@@ -523,8 +527,8 @@ func (c *Container) Pause() error {
 
 // Resume thaws a paused container.
 func (c *Container) Resume() error {
-	if s := c.Status(); s != Paused {
-		return fmt.Errorf("cannot resume a container that is %s, not paused", s)
+	if err := c.check(OpResume); err != nil {
+		return err
 	}
 	if err := c.cgroups().Freeze(false); err != nil {
 		return fmt.Errorf("resuming: %w", err)
@@ -534,8 +538,8 @@ func (c *Container) Resume() error {
 
 // Pids lists the host pids of every process in the container.
 func (c *Container) Pids() ([]int, error) {
-	if c.Status() == Stopped {
-		return nil, ErrNotRunning
+	if err := c.check(OpPs); err != nil {
+		return nil, err
 	}
 	return c.cgroups().Pids()
 }
@@ -543,11 +547,8 @@ func (c *Container) Pids() ([]int, error) {
 // Signal sends sig to the container's init, or with all to every process
 // in its cgroup.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
-	switch c.Status() {
-	case Stopped:
-		return ErrNotRunning
-	case Creating:
-		return fmt.Errorf("container %s is still being created", c.ID)
+	if err := c.check(OpKill); err != nil {
+		return err
 	}
 	if all {
 		return c.signalAll(sig)
@@ -600,11 +601,12 @@ func (c *Container) signalAll(sig unix.Signal) error {
 // Delete removes a container. A created container is stopped first; a
 // running or paused one only with force.
 func (c *Container) Delete(force bool) error {
-	switch s := c.Status(); s {
-	case Running, Paused:
-		if !force {
-			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID, s)
-		}
+	op := OpDelete
+	if force {
+		op = OpDeleteForce
+	}
+	if err := c.check(op); err != nil {
+		return err
 	}
 	if err := c.destroy(); err != nil {
 		return err

@@ -1,8 +1,6 @@
 package libcontainer
 
 import (
-	"fmt"
-
 	"github.com/runo-runtime/runo/cgroups"
 )
 
@@ -15,8 +13,8 @@ type Event struct {
 
 // Stats reads the container's cgroup statistics.
 func (c *Container) Stats() (*Event, error) {
-	if s := c.Status(); s == Stopped {
-		return nil, fmt.Errorf("container %s is %s: %w", c.ID, s, ErrNotRunning)
+	if err := c.check(OpStats); err != nil {
+		return nil, err
 	}
 	return &Event{Type: "stats", ID: c.ID, Data: c.cgroups().Stats()}, nil
 }

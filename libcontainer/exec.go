@@ -60,13 +60,12 @@ type ExecOpts struct {
 // foreground it relays signals to it, waits, and returns its exit status;
 // detached, it returns once the process runs.
 func (c *Container) Exec(o ExecOpts) (int, error) {
-	switch s := c.Status(); s {
-	case Paused:
-		if !o.IgnorePaused {
-			return 0, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
-		}
-	case Stopped, Creating:
-		return 0, fmt.Errorf("cannot exec in a %s container: %w", s, ErrNotRunning)
+	op := OpExec
+	if o.IgnorePaused {
+		op = OpExecPaused
+	}
+	if err := c.check(op); err != nil {
+		return 0, err
 	}
 	p, err := c.execProcess(o)
 	if err != nil {
@@ -227,7 +226,7 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, cg cgroups.Manager, 
 	}
 	// The namespace paths were the container's if its init still is.
 	if !processAlive(st.Pid, st.PidStartTime) {
-		return 0, fmt.Errorf("cannot exec in a stopped container: %w", ErrNotRunning)
+		return 0, checkOp(OpExec, c.ID, Stopped)
 	}
 	entry, err := cg.Entry()
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 // are not changed: rewriting the rules would deny them for a moment to
 // processes that run.
 func (c *Container) Update(update []byte) error {
-	if c.Status() == Stopped {
-		return fmt.Errorf("cannot update a stopped container: %w", ErrNotRunning)
+	if err := c.check(OpUpdate); err != nil {
+		return err
 	}
 	var r specs.LinuxResources
 	if err := json.Unmarshal(update, &r); err != nil {

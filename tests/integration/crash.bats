@@ -134,7 +134,7 @@ running() { runo run -d --bundle "$BUNDLE" "$1"; }
 		local s=$! rs=0
 		runo kill "$ID-$i" KILL 2> "$BATS_TEST_TMPDIR/kill" || grep -q "not running" "$BATS_TEST_TMPDIR/kill"
 		wait "$s" || rs=$?
-		[ "$rs" -eq 0 ] || grep -Eq "exited before the process could start|cannot start a container in the stopped state" "$BATS_TEST_TMPDIR/start"
+		[ "$rs" -eq 0 ] || grep -Eq "exited before the process could start|cannot start a container that has stopped" "$BATS_TEST_TMPDIR/start"
 		wait_for_status "$ID-$i" stopped
 		runo delete "$ID-$i"
 		assert_no_leftovers "$ID-$i"

@@ -143,7 +143,7 @@ error_msg() {
 	runo run --keep --bundle "$BUNDLE" "$ID"
 	run runo start "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"cannot start a container in the stopped state"* ]]
+	[[ "$output" == *"cannot start a container that has stopped"* ]]
 }
 
 @test "a subcommand with the wrong number of arguments says so" {

@@ -147,7 +147,7 @@ load helpers
 	runo run -d --bundle "$BUNDLE" "$ID"
 	run runo start "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"cannot start a container in the running state"* ]]
+	[[ "$output" == *"cannot start an already running container"* ]]
 }
 
 @test "list shows containers as a table, as json and as ids" {

@@ -27,11 +27,11 @@ load helpers
 	runo create --bundle "$BUNDLE" "$ID"
 	run runo pause "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"cannot pause a container that is created: container not running"* ]]
+	[[ "$output" == *"container not running"* ]]
 	runo start "$ID"
 	run runo resume "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"cannot resume a container that is running, not paused"* ]]
+	[[ "$output" == *"container not paused"* ]]
 	run runo pause "no-such-$ID"
 	[[ "$output" == *"container does not exist"* ]]
 }
