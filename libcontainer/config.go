@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // LoadSpec reads and validates bundle/config.json, and returns it both
@@ -110,4 +111,46 @@ func RootfsPath(spec *specs.Spec, bundle string) string {
 		return filepath.Clean(spec.Root.Path)
 	}
 	return filepath.Join(bundle, spec.Root.Path)
+}
+
+// mergeEnv adds extra to env, a name given again replacing its value.
+func mergeEnv(env, extra []string) []string {
+	out := append([]string(nil), env...)
+	for _, e := range extra {
+		name, _, _ := strings.Cut(e, "=")
+		replaced := false
+		for i, o := range out {
+			if strings.HasPrefix(o, name+"=") {
+				out[i], replaced = e, true
+			}
+		}
+		if !replaced {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func sameFile(a, b string) bool {
+	var sa, sb unix.Stat_t
+	return unix.Stat(a, &sa) == nil && unix.Stat(b, &sb) == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}
+
+// hasNamespace says the container has a namespace of type t, new or joined.
+func hasNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+func newNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t {
+			return ns.Path == ""
+		}
+	}
+	return false
 }

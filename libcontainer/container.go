@@ -1,16 +1,11 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -161,52 +156,36 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if err := cg.Create(); err != nil {
 		return err
 	}
-	fifo := filepath.Join(c.h.dir, fifoName)
-	if err := unix.Mkfifo(fifo, 0o622); err != nil {
-		return fmt.Errorf("creating exec fifo %s: %w", fifo, err)
-	}
-	// Writable by the container's user, whatever the umask.
-	if err := os.Chmod(fifo, 0o622); err != nil {
-		return err
-	}
-	fifoFile, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("opening exec fifo: %w", err)
-	}
-	defer fifoFile.Close()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("creating sync socket: %w", err)
-	}
-	conn, child := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
-	defer conn.Close()
-	entry, err := cg.Entry()
+	fifo, err := c.h.makeFifo()
 	if err != nil {
 		return err
 	}
+	defer fifo.Close()
 	lis, err := newListener(spec.Linux.Seccomp != nil && seccomp.Notifies(spec.Linux.Seccomp))
 	if err != nil {
-		entry.Close()
 		return err
 	}
 	idmaps, err := openIDMapped(spec, st.Bundle)
 	if err != nil {
-		entry.Close()
 		return err
 	}
-	inherit := []*os.File{child, fifoFile}
+	l := c.launchOf(spec, o, cg, cons, lis)
+	l.inherit = append(l.inherit, fifo)
 	idmapFds := map[int]int{}
 	for i, f := range idmaps {
 		defer f.Close()
-		inherit = append(inherit, f)
+		l.inherit = append(l.inherit, f)
 		idmapFds[i] = int(f.Fd())
 	}
-	pid, err := startInit(spec, o, c.rootless, inherit, entry, cons, lis)
-	entry.Close()
-	child.Close()
+	proc, err := l.start()
 	prog, cerr := compiled()
 	if err == nil {
 		err = cerr
+	}
+	pid := 0
+	if proc != nil {
+		pid = proc.pid
+		defer proc.close()
 	}
 	lis.start(prog, specs.State{
 		Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: pid, Bundle: st.Bundle, Annotations: st.Annotations,
@@ -219,10 +198,9 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if err := cg.Set(spec.Linux.Resources); err != nil {
 		return err
 	}
-	// config.json goes as read, cheaper than encoding the spec again. A
-	// failed send is followed by reading init's reason below.
+	// config.json goes as read, cheaper than encoding the spec again.
 	b := bootstrap{
-		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifoFile.Fd()), NoPivot: o.NoPivot,
+		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifo.Fd()), NoPivot: o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
 		CgroupPaths: st.CgroupPaths, Pid: pid, IDMapFds: idmapFds,
 	}
@@ -232,19 +210,11 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if prog != nil {
 		b.Seccomp, b.SeccompFd = prog, lis.childFd()
 	}
-	enc := json.NewEncoder(conn)
-	enc.Encode(&b)
-	if err := writeFileAtomic(filepath.Join(c.h.dir, configFile), config, 0o600); err != nil {
+	if err := proc.send(&b); err != nil {
 		return err
 	}
-	if prog != nil {
-		data, err := json.Marshal(prog)
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(filepath.Join(c.h.dir, seccompFile), data, 0o600); err != nil {
-			return err
-		}
+	if err := c.h.keep(config, prog); err != nil {
+		return err
 	}
 	// The pid is saved with the ready state: until then a killed runo's
 	// init is found through the cgroup, which it has been in since birth.
@@ -252,32 +222,18 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if _, _, st.PidStartTime, err = procStat(pid); err != nil {
 		return fmt.Errorf("reading start time of init %d: %w", pid, err)
 	}
-	dec := json.NewDecoder(conn)
-	for {
-		var msg initMsg
-		if err := dec.Decode(&msg); err != nil {
-			if errors.Is(err, io.EOF) {
-				return errors.New("container init exited before it was ready")
-			}
-			return fmt.Errorf("reading from init: %w", err)
-		}
-		if msg.Type == "ready" {
-			break
-		}
-		if msg.Type != "hooks" {
-			return errors.New(msg.Error)
-		}
-		// init has made the mounts and waits before pivot_root.
+	err = proc.await(func() error {
 		state := hookState(c.ID, Creating, pid, st.Bundle, st.Annotations)
 		if err := runHooks("prestart", spec.Hooks.Prestart, state); err != nil {
 			return err
 		}
-		if err := runHooks("createRuntime", spec.Hooks.CreateRuntime, state); err != nil {
-			return err
-		}
-		if err := enc.Encode(initMsg{Type: "hooks-done"}); err != nil {
-			return fmt.Errorf("writing to init: %w", err)
-		}
+		return runHooks("createRuntime", spec.Hooks.CreateRuntime, state)
+	})
+	if errors.Is(err, errInitExited) {
+		err = errors.New("container init exited before it was ready")
+	}
+	if err != nil {
+		return err
 	}
 	if err := lis.wait(); err != nil {
 		return err
@@ -295,85 +251,22 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	return announce(pid, o.PidFile, o.PidfdSocket)
 }
 
-// startInit starts `runo init` in the container's namespaces and cgroups.
-func startInit(spec *specs.Spec, o CreateOpts, rootless bool, inherit []*os.File, entry *cgroups.Entry, cons *ptySocket, lis *listener) (int, error) {
-	child := inherit[0]
-	exe, err := selfExe()
-	if err != nil {
-		return 0, err
-	}
-	defer exe.Close()
-	cfg := &nsenter.Config{
-		Exe:  exe,
-		Args: []string{"runo", "init"},
-		Env:  []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))},
-		// Placed before it makes its namespaces, so that a new cgroup
-		// namespace is rooted at the container's cgroups.
-		CgroupTasks: entry.Tasks,
-		Cgroup2:     entry.Unified,
-	}
+// launchOf is how create starts init: in the namespaces the spec asks
+// for, with the caller's preserved descriptors.
+func (c *Container) launchOf(spec *specs.Spec, o CreateOpts, cg cgroups.Manager, cons *ptySocket, lis *listener) *launch {
+	l := &launch{cgroups: cg, preserveFds: o.ListenFds + o.PreserveFds, cons: cons, lis: lis}
 	for _, ns := range spec.Linux.Namespaces {
-		cfg.Namespaces = append(cfg.Namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
+		l.namespaces = append(l.namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
 		if ns.Type == specs.UserNamespace && ns.Path == "" {
-			cfg.Placed = func(pid int) error { return writeIDMaps(pid, spec.Linux, rootless) }
+			l.placed = func(pid int) error { return writeIDMaps(pid, spec.Linux, c.rootless) }
 		}
 	}
 	for _, clock := range []string{"monotonic", "boottime"} {
 		if off, ok := spec.Linux.TimeOffsets[clock]; ok {
-			cfg.TimeOffsets += fmt.Sprintf("%s %d %d\n", clock, off.Secs, off.Nanosecs)
+			l.timeOffsets += fmt.Sprintf("%s %d %d\n", clock, off.Secs, off.Nanosecs)
 		}
 	}
-	for fd := 3; fd < 3+o.ListenFds+o.PreserveFds; fd++ {
-		cfg.KeepFds = append(cfg.KeepFds, fd)
-	}
-	for _, f := range inherit {
-		cfg.KeepFds = append(cfg.KeepFds, int(f.Fd()))
-	}
-	if cons != nil {
-		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
-	}
-	if lis != nil {
-		cfg.KeepFds = append(cfg.KeepFds, lis.childFd())
-	}
-	return nsenter.Start(cfg)
-}
-
-// writeIDMaps writes the id maps of a new user namespace while its first
-// process waits, before it makes the other namespaces, which it then owns.
-// Rootless runo may write a map of its own id alone, setgroups denied;
-// other maps go through newuidmap and newgidmap, which check /etc/subuid
-// and /etc/subgid.
-func writeIDMaps(pid int, l *specs.Linux, rootless bool) error {
-	for _, m := range []struct {
-		file, field, helper string
-		maps                []specs.LinuxIDMapping
-		own                 int
-	}{{"gid_map", "linux.gidMappings", "newgidmap", l.GIDMappings, os.Getegid()}, {"uid_map", "linux.uidMappings", "newuidmap", l.UIDMappings, os.Geteuid()}} {
-		var b strings.Builder
-		args := []string{strconv.Itoa(pid)}
-		for _, id := range m.maps {
-			fmt.Fprintf(&b, "%d %d %d\n", id.ContainerID, id.HostID, id.Size)
-			args = append(args, strconv.FormatUint(uint64(id.ContainerID), 10), strconv.FormatUint(uint64(id.HostID), 10), strconv.FormatUint(uint64(id.Size), 10))
-		}
-		own := len(m.maps) == 1 && m.maps[0].HostID == uint32(m.own) && m.maps[0].Size == 1
-		if rootless && !own {
-			if out, err := exec.Command(m.helper, args...).CombinedOutput(); err != nil {
-				return fmt.Errorf("%s: %s (needs package uidmap and this user's range in /etc/sub%sid): %v: %s",
-					m.field, m.helper, m.file[:1], err, strings.TrimSpace(string(out)))
-			}
-			continue
-		}
-		if rootless && m.file == "gid_map" {
-			if err := os.WriteFile(fmt.Sprintf("/proc/%d/setgroups", pid), []byte("deny"), 0); err != nil {
-				return fmt.Errorf("denying setgroups: %w", err)
-			}
-		}
-		path := fmt.Sprintf("/proc/%d/%s", pid, m.file)
-		if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
-			return fmt.Errorf("%s: writing %s: %w", m.field, path, bareError(err))
-		}
-	}
-	return nil
+	return l
 }
 
 // undelegated returns the first cgroup directory of paths this user may
@@ -651,8 +544,7 @@ func (c *Container) destroy() error {
 func waitGone(pid int, start uint64) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for pid > 0 && processAlive(pid, start) {
-		var ws unix.WaitStatus
-		if got, _ := unix.Wait4(pid, &ws, unix.WNOHANG, nil); got == pid {
+		if tryReap(pid) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -662,8 +554,7 @@ func waitGone(pid int, start uint64) error {
 	}
 	if pid > 0 {
 		// Reap it if it is our child and already a zombie.
-		var ws unix.WaitStatus
-		unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		tryReap(pid)
 	}
 	return nil
 }

@@ -1,10 +1,8 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,11 +16,6 @@ import (
 	"github.com/runo-runtime/runo/nsenter"
 	"github.com/runo-runtime/runo/seccomp"
 )
-
-// configFile is the container's config.json as create read it: exec takes
-// the defaults of its process from there, not from a bundle that may have
-// changed since.
-const configFile = "config.json"
 
 // ExecOpts are the inputs of Exec. Without Process, the new process is the
 // container's own with Args and the other fields applied, as runc does.
@@ -97,7 +90,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		}
 		if err != nil {
 			unix.Kill(pid, unix.SIGKILL)
-			reapExited(pid)
+			reap(pid)
 			return 0, err
 		}
 	}
@@ -157,35 +150,7 @@ func (c *Container) execProcess(o ExecOpts) (*specs.Process, error) {
 	if err := validateLSM(p, ""); err != nil {
 		return nil, err
 	}
-	p.Env = listenEnv(p.Env, o.ListenFds)
 	return p, nil
-}
-
-// mergeEnv adds extra to env, a name given again replacing its value.
-func mergeEnv(env, extra []string) []string {
-	out := append([]string(nil), env...)
-	for _, e := range extra {
-		name, _, _ := strings.Cut(e, "=")
-		replaced := false
-		for i, o := range out {
-			if strings.HasPrefix(o, name+"=") {
-				out[i], replaced = e, true
-			}
-		}
-		if !replaced {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// listenEnv announces n socket-activation descriptors to the process, which
-// is pid 1 of its namespace as far as systemd's protocol goes (as in runc).
-func listenEnv(env []string, n int) []string {
-	if n == 0 {
-		return env
-	}
-	return mergeEnv(env, []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"})
 }
 
 // parseUser reads --user "uid[:gid]".
@@ -213,85 +178,58 @@ var execNamespaces = []struct{ typ, file string }{
 }
 
 // startExec starts `runo init` in exec mode inside every namespace of the
-// container's init that differs from runo's own, and in its cgroups.
+// container's init that differs from runo's own, and in its cgroups. A
+// process that does not get to run is killed and reaped.
 func (c *Container) startExec(p *specs.Process, o ExecOpts, cg cgroups.Manager, cons *ptySocket, prog *seccomp.Program) (int, error) {
 	st := c.State
-	cfg := &nsenter.Config{Args: []string{"runo", "init"}}
+	l := &launch{cgroups: cg, preserveFds: o.ListenFds + o.PreserveFds, cons: cons}
 	for _, ns := range execNamespaces {
 		path := fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns.file)
 		if sameFile(path, "/proc/self/ns/"+ns.file) {
 			continue
 		}
-		cfg.Namespaces = append(cfg.Namespaces, nsenter.Namespace{Type: ns.typ, Path: path})
+		l.namespaces = append(l.namespaces, nsenter.Namespace{Type: ns.typ, Path: path})
 	}
 	// The namespace paths were the container's if its init still is.
 	if !processAlive(st.Pid, st.PidStartTime) {
 		return 0, checkOp(OpExec, c.ID, Stopped)
 	}
-	entry, err := cg.Entry()
-	if err != nil {
-		return 0, err
-	}
-	defer entry.Close()
-	cfg.CgroupTasks, cfg.Cgroup2 = entry.Tasks, entry.Unified
-	exe, err := selfExe()
-	if err != nil {
-		return 0, err
-	}
-	defer exe.Close()
-	cfg.Exe = exe
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, fmt.Errorf("creating sync socket: %w", err)
-	}
-	conn, child := os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child")
-	defer conn.Close()
-	cfg.Env = []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))}
-	for fd := 3; fd < 3+o.ListenFds+o.PreserveFds; fd++ {
-		cfg.KeepFds = append(cfg.KeepFds, fd)
-	}
-	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
 	last, err := capability.LastCap()
 	if err != nil {
 		return 0, err
 	}
-	b := &bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds, Seccomp: prog, LastCap: int(last)}
+	b := &bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds, Seccomp: prog, LastCap: int(last)}
 	if cons != nil {
-		cfg.KeepFds = append(cfg.KeepFds, int(cons.child.Fd()))
 		b.ConsoleFd = int(cons.child.Fd())
 	}
-	lis, err := newListener(prog != nil && prog.Notify)
-	if err != nil {
+	if l.lis, err = newListener(prog != nil && prog.Notify); err != nil {
 		return 0, err
 	}
-	if lis != nil {
-		cfg.KeepFds = append(cfg.KeepFds, lis.childFd())
-		b.SeccompFd = lis.childFd()
+	b.SeccompFd = l.lis.childFd()
+	proc, err := l.start()
+	pid := 0
+	if proc != nil {
+		pid = proc.pid
+		defer proc.close()
 	}
-	pid, err := nsenter.Start(cfg)
-	child.Close()
-	lis.start(prog, specs.State{
+	l.lis.start(prog, specs.State{
 		Version: specs.Version, ID: c.ID, Status: specs.StateRunning, Pid: pid, Bundle: st.Bundle, Annotations: st.Annotations,
 	})
 	if err != nil {
 		return 0, err
 	}
-	json.NewEncoder(conn).Encode(b)
-	var msg initMsg
-	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
-		reapExited(pid)
-		if errors.Is(err, io.EOF) {
-			return 0, errors.New("exec: runo init exited before the process started")
-		}
-		return 0, fmt.Errorf("reading from runo init: %w", err)
+	err = proc.send(b)
+	if err == nil {
+		err = proc.await(nil)
 	}
-	if msg.Type != "ready" {
-		reapExited(pid)
-		return 0, errors.New(msg.Error)
+	if errors.Is(err, errInitExited) {
+		err = errors.New("exec: runo init exited before the process started")
 	}
-	if err := lis.wait(); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		reapExited(pid)
+	if err == nil {
+		err = l.lis.wait()
+	}
+	if err != nil {
+		proc.kill()
 		return 0, err
 	}
 	return pid, nil
@@ -314,19 +252,4 @@ func addCaps(p *specs.Process, caps []string) {
 	if c.Inheritable != nil {
 		c.Ambient = append(c.Ambient, caps...)
 	}
-}
-
-// reapExited reaps a child that has exited or is about to.
-func reapExited(pid int) {
-	var ws unix.WaitStatus
-	for {
-		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
-			return
-		}
-	}
-}
-
-func sameFile(a, b string) bool {
-	var sa, sb unix.Stat_t
-	return unix.Stat(a, &sa) == nil && unix.Stat(b, &sb) == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -132,7 +135,40 @@ func newUserns(uids, gids []specs.LinuxIDMapping) (*os.File, error) {
 	return nil, fmt.Errorf("making a user namespace for the mappings: %w", err)
 }
 
-// moveMount puts a detached mount at the target, both by descriptor.
-func moveMount(tree int, target *os.File) error {
-	return unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+// writeIDMaps writes the id maps of a new user namespace while its first
+// process waits, before it makes the other namespaces, which it then owns.
+// Rootless runo may write a map of its own id alone, setgroups denied;
+// other maps go through newuidmap and newgidmap, which check /etc/subuid
+// and /etc/subgid.
+func writeIDMaps(pid int, l *specs.Linux, rootless bool) error {
+	for _, m := range []struct {
+		file, field, helper string
+		maps                []specs.LinuxIDMapping
+		own                 int
+	}{{"gid_map", "linux.gidMappings", "newgidmap", l.GIDMappings, os.Getegid()}, {"uid_map", "linux.uidMappings", "newuidmap", l.UIDMappings, os.Geteuid()}} {
+		var b strings.Builder
+		args := []string{strconv.Itoa(pid)}
+		for _, id := range m.maps {
+			fmt.Fprintf(&b, "%d %d %d\n", id.ContainerID, id.HostID, id.Size)
+			args = append(args, strconv.FormatUint(uint64(id.ContainerID), 10), strconv.FormatUint(uint64(id.HostID), 10), strconv.FormatUint(uint64(id.Size), 10))
+		}
+		own := len(m.maps) == 1 && m.maps[0].HostID == uint32(m.own) && m.maps[0].Size == 1
+		if rootless && !own {
+			if out, err := exec.Command(m.helper, args...).CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: %s (needs package uidmap and this user's range in /etc/sub%sid): %v: %s",
+					m.field, m.helper, m.file[:1], err, strings.TrimSpace(string(out)))
+			}
+			continue
+		}
+		if rootless && m.file == "gid_map" {
+			if err := os.WriteFile(fmt.Sprintf("/proc/%d/setgroups", pid), []byte("deny"), 0); err != nil {
+				return fmt.Errorf("denying setgroups: %w", err)
+			}
+		}
+		path := fmt.Sprintf("/proc/%d/%s", pid, m.file)
+		if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
+			return fmt.Errorf("%s: writing %s: %w", m.field, path, bareError(err))
+		}
+	}
+	return nil
 }

@@ -38,23 +38,3 @@ func validateLSM(p *specs.Process, mountLabel string) error {
 	}
 	return nil
 }
-
-// setLSM makes the kernel apply the process's profile and label at its
-// exec. They are attributes of the executing thread, init's main one.
-func setLSM(p *specs.Process) error {
-	if p.ApparmorProfile != "" {
-		file := "self/attr/apparmor/exec"
-		if _, err := os.Stat("/proc/thread-self/attr/apparmor"); err != nil {
-			file = "self/attr/exec"
-		}
-		if err := writeProc(file, "exec "+p.ApparmorProfile); err != nil {
-			return fmt.Errorf("process.apparmorProfile %q: %w", p.ApparmorProfile, err)
-		}
-	}
-	if p.SelinuxLabel != "" {
-		if err := writeProc("self/attr/exec", p.SelinuxLabel); err != nil {
-			return fmt.Errorf("process.selinuxLabel %q: %w", p.SelinuxLabel, err)
-		}
-	}
-	return nil
-}

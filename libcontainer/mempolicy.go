@@ -1,9 +1,7 @@
 package libcontainer
 
 import (
-	"errors"
 	"fmt"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -58,25 +56,4 @@ func validateMemoryPolicy(mp *specs.LinuxMemoryPolicy) error {
 	}
 	_, _, err := memoryPolicy(mp)
 	return err
-}
-
-// setMemoryPolicy applies the policy to the calling thread, the one that
-// executes the process.
-func setMemoryPolicy(mp *specs.LinuxMemoryPolicy) error {
-	if mp == nil {
-		return nil
-	}
-	mode, nodes, err := memoryPolicy(mp)
-	if err != nil {
-		return err
-	}
-	// maxnode counts one past the mask's last bit, as the kernel wants.
-	maxnode := uintptr(len(nodes)*64 + 1)
-	if _, _, e := unix.RawSyscall(unix.SYS_SET_MEMPOLICY, mode, uintptr(unsafe.Pointer(&nodes[0])), maxnode); e != 0 {
-		if e == unix.EINVAL {
-			return errors.New("linux.memoryPolicy: the kernel refuses this mode, flags and nodes (EINVAL)")
-		}
-		return fmt.Errorf("linux.memoryPolicy: %w", e)
-	}
-	return nil
 }

@@ -121,28 +121,3 @@ func forwardUntilExit(pid int, sigs chan os.Signal, resize func()) int {
 	}
 	return 0
 }
-
-// reapChildren reaps every exited child and reports pid's exit status if
-// it was among them.
-func reapChildren(pid int) (int, bool) {
-	for {
-		var ws unix.WaitStatus
-		got, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || got <= 0 {
-			return 0, false
-		}
-		if got == pid {
-			return exitStatus(ws), true
-		}
-	}
-}
-
-func exitStatus(ws unix.WaitStatus) int {
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
-}

@@ -71,42 +71,6 @@ func validatePersonality(pe *specs.LinuxPersonality) error {
 	return nil
 }
 
-// setSched applies the scheduling attributes and I/O priority to the
-// calling thread, the one that executes the process.
-func setSched(p *specs.Process) error {
-	if s := p.Scheduler; s != nil {
-		attr := unix.SchedAttr{
-			Policy: schedPolicies[s.Policy], Nice: s.Nice, Priority: uint32(s.Priority),
-			Runtime: s.Runtime, Deadline: s.Deadline, Period: s.Period,
-		}
-		for _, f := range s.Flags {
-			attr.Flags |= schedFlags[f]
-		}
-		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
-			return fmt.Errorf("process.scheduler: %w", err)
-		}
-	}
-	if io := p.IOPriority; io != nil {
-		const whoProcess = 1 // IOPRIO_WHO_PROCESS: with 0, the calling thread
-		prio := ioprioClasses[io.Class]<<13 | io.Priority
-		if _, _, e := unix.Syscall(unix.SYS_IOPRIO_SET, whoProcess, 0, uintptr(prio)); e != 0 {
-			return fmt.Errorf("process.ioPriority: %w", e)
-		}
-	}
-	return nil
-}
-
-// setPersonality sets linux.personality for the process to come.
-func setPersonality(pe *specs.LinuxPersonality) error {
-	if pe == nil {
-		return nil
-	}
-	if _, _, e := unix.Syscall(unix.SYS_PERSONALITY, personalities[pe.Domain], 0, 0); e != 0 {
-		return fmt.Errorf("linux.personality: %w", e)
-	}
-	return nil
-}
-
 // parseCPUList reads a cpuset list such as "0-2,4".
 func parseCPUList(s string) (*unix.CPUSet, error) {
 	var set unix.CPUSet
@@ -139,22 +103,6 @@ func validateAffinity(a *specs.CPUAffinity) error {
 		if _, err := parseCPUList(list); err != nil {
 			return fmt.Errorf("process.execCPUAffinity.%s: %w", field, err)
 		}
-	}
-	return nil
-}
-
-// setAffinity pins the calling thread, and so the process it executes, to
-// the cpus of list (which validation has checked).
-func setAffinity(list string) error {
-	if list == "" {
-		return nil
-	}
-	set, err := parseCPUList(list)
-	if err != nil {
-		return err
-	}
-	if err := unix.SchedSetaffinity(0, set); err != nil {
-		return fmt.Errorf("process.execCPUAffinity %s: %w", list, err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/runo-runtime/runo/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,6 +45,10 @@ const (
 const (
 	stateFile = "state.json"
 	fifoName  = "exec.fifo"
+	// configFile is the container's config.json as create read it: exec
+	// takes the defaults of its process from there, not from a bundle that
+	// may have changed since.
+	configFile = "config.json"
 )
 
 // State is what state.json records. It is written before anything that
@@ -300,4 +305,38 @@ func processAlive(pid int, start uint64) bool {
 	}
 	state, exiting, got, err := procStat(pid)
 	return err == nil && got == start && !exiting && state != 'Z' && state != 'X'
+}
+
+// makeFifo makes exec.fifo, which start opens to let init go on, and
+// returns an O_PATH handle of it for init to inherit.
+func (h *handle) makeFifo() (*os.File, error) {
+	fifo := filepath.Join(h.dir, fifoName)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return nil, fmt.Errorf("creating exec fifo %s: %w", fifo, err)
+	}
+	// Writable by the container's user, whatever the umask.
+	if err := os.Chmod(fifo, 0o622); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening exec fifo: %w", err)
+	}
+	return f, nil
+}
+
+// keep saves what later commands read of the container: its config.json
+// and its compiled seccomp filter, if any.
+func (h *handle) keep(config []byte, prog *seccomp.Program) error {
+	if err := writeFileAtomic(filepath.Join(h.dir, configFile), config, 0o600); err != nil {
+		return err
+	}
+	if prog == nil {
+		return nil
+	}
+	data, err := json.Marshal(prog)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(h.dir, seccompFile), data, 0o600)
 }

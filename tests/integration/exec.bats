@@ -145,7 +145,7 @@ setup() {
 	wait_for_status "$ID" stopped
 	run runo exec "$ID" true
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"not running"* ]]
+	[[ "$output" == *"cannot exec in a stopped container"* ]]
 }
 
 @test "exec pins the process to process.execCPUAffinity" {

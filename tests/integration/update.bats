@@ -78,5 +78,5 @@ inside() {
 	wait_for_status "$ID" stopped
 	run runo update --memory 1g "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"cannot update a stopped container"* ]]
+	[[ "$output" == *"container not running"* ]]
 }

@@ -715,3 +715,8 @@ func maskPath(p, null string) error {
 	}
 	return err
 }
+
+// moveMount puts a detached mount at the target, both by descriptor.
+func moveMount(tree int, target *os.File) error {
+	return unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+}

@@ -1,0 +1,147 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-runtime/runo/cgroups"
+	"github.com/runo-runtime/runo/nsenter"
+)
+
+// launch is what starting `runo init` takes, for create and exec alike.
+type launch struct {
+	// namespaces are joined (Path set) or made, as nsenter.Config says;
+	// placed runs while the first process of a new user namespace waits
+	// for its id maps.
+	namespaces  []nsenter.Namespace
+	placed      func(pid int) error
+	timeOffsets string
+	// cgroups are where init is born.
+	cgroups cgroups.Manager
+	// preserveFds counts the caller's descriptors from 3 that init keeps.
+	preserveFds int
+	// inherit are runo's own descriptors that init keeps: exec.fifo,
+	// idmapped mounts. Their numbers go in the bootstrap.
+	inherit []*os.File
+	cons    *ptySocket
+	lis     *listener
+}
+
+// initProcess is a started `runo init` and the runtime's end of its sync
+// socket.
+type initProcess struct {
+	pid  int
+	conn *os.File
+	enc  *json.Encoder
+	dec  *json.Decoder
+}
+
+// start starts `runo init` inside the namespaces and cgroups of l, holding
+// the descriptors l names; it waits for nothing from init.
+func (l *launch) start() (*initProcess, error) {
+	entry, err := l.cgroups.Entry()
+	if err != nil {
+		return nil, err
+	}
+	defer entry.Close()
+	exe, err := selfExe()
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	conn, child, err := socketPair("sync")
+	if err != nil {
+		return nil, err
+	}
+	defer child.Close()
+	cfg := &nsenter.Config{
+		Exe:        exe,
+		Args:       []string{"runo", "init"},
+		Env:        []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))},
+		Namespaces: l.namespaces,
+		Placed:     l.placed,
+		// Placed before it makes its namespaces, so that a new cgroup
+		// namespace is rooted at the container's cgroups.
+		CgroupTasks: entry.Tasks,
+		Cgroup2:     entry.Unified,
+		TimeOffsets: l.timeOffsets,
+	}
+	for fd := 3; fd < 3+l.preserveFds; fd++ {
+		cfg.KeepFds = append(cfg.KeepFds, fd)
+	}
+	cfg.KeepFds = append(cfg.KeepFds, int(child.Fd()))
+	for _, f := range l.inherit {
+		cfg.KeepFds = append(cfg.KeepFds, int(f.Fd()))
+	}
+	if l.cons != nil {
+		cfg.KeepFds = append(cfg.KeepFds, int(l.cons.child.Fd()))
+	}
+	if l.lis != nil {
+		cfg.KeepFds = append(cfg.KeepFds, l.lis.childFd())
+	}
+	pid, err := nsenter.Start(cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &initProcess{pid: pid, conn: conn, enc: json.NewEncoder(conn), dec: json.NewDecoder(conn)}, nil
+}
+
+// send writes the bootstrap, the first thing init reads.
+func (p *initProcess) send(b *bootstrap) error {
+	if err := p.enc.Encode(b); err != nil {
+		return fmt.Errorf("sending the bootstrap to runo init: %w", err)
+	}
+	return nil
+}
+
+// errInitExited is await's answer when init went without a word: it
+// died, or was killed.
+var errInitExited = errors.New("runo init exited before it was ready")
+
+// await reads init's messages until it reports ready. Where init stops for
+// the create hooks, hooks runs the runtime's and init is told to go on.
+func (p *initProcess) await(hooks func() error) error {
+	for {
+		var msg initMsg
+		if err := p.dec.Decode(&msg); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) {
+				return errInitExited
+			}
+			return fmt.Errorf("reading from runo init: %w", err)
+		}
+		switch msg.Type {
+		case msgReady:
+			return nil
+		case msgError:
+			return errors.New(msg.Error)
+		case msgHooks:
+			if hooks == nil {
+				return errors.New("runo init asked for hooks at exec")
+			}
+			if err := hooks(); err != nil {
+				return err
+			}
+			if err := p.enc.Encode(initMsg{Type: msgHooksDone}); err != nil {
+				return fmt.Errorf("writing to runo init: %w", err)
+			}
+		default:
+			return fmt.Errorf("runo init sent an unknown message %q", msg.Type)
+		}
+	}
+}
+
+// kill ends an init that will not be used and reaps it: it is runo's
+// child, so its pid cannot have been reused.
+func (p *initProcess) kill() {
+	unix.Kill(p.pid, unix.SIGKILL)
+	reap(p.pid)
+}
+
+func (p *initProcess) close() { p.conn.Close() }
