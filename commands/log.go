@@ -21,13 +21,13 @@ type logger struct {
 	debug bool
 }
 
-var log = &logger{w: os.Stderr}
+var logs = &logger{w: os.Stderr}
 
 func setupLog(ctx context.Context, cmd *cli.Command) (context.Context, error) {
 	switch f := cmd.String("log-format"); f {
 	case "text":
 	case "json":
-		log.json = true
+		logs.json = true
 	default:
 		return ctx, fmt.Errorf("--log-format: unknown %q (text or json)", f)
 	}
@@ -36,13 +36,13 @@ func setupLog(ctx context.Context, cmd *cli.Command) (context.Context, error) {
 	default:
 		return ctx, fmt.Errorf("--rootless: unknown %q (auto, true or false)", r)
 	}
-	log.debug = cmd.Bool("debug")
+	logs.debug = cmd.Bool("debug")
 	if path := cmd.String("log"); path != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
 		if err != nil {
 			return ctx, fmt.Errorf("--log: %w", err)
 		}
-		log.w, log.file = f, true
+		logs.w, logs.file = f, true
 	}
 	return ctx, nil
 }
@@ -62,21 +62,21 @@ func (l *logger) line(level, msg string) {
 }
 
 func debugf(format string, args ...any) {
-	if log.debug {
-		log.line("debug", fmt.Sprintf(format, args...))
+	if logs.debug {
+		logs.line("debug", fmt.Sprintf(format, args...))
 	}
 }
 
 // warn reports a failure that does not end runo.
 func warn(err error) {
-	log.line("warning", err.Error())
+	logs.line("warning", err.Error())
 }
 
 // logError reports the error that ends runo: as the last line of the log,
 // standing alone, and on stderr for callers that read only that.
 func logError(err error) {
-	log.line("error", err.Error())
-	if log.file {
+	logs.line("error", err.Error())
+	if logs.file {
 		fmt.Fprintln(os.Stderr, err)
 	}
 }

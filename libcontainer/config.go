@@ -1,6 +1,3 @@
-// Package libcontainer creates and runs OCI containers: bundle loading and
-// validation, the state store, the container lifecycle, and the init that
-// runs inside the container before the user's process.
 package libcontainer
 
 import (

@@ -57,13 +57,13 @@ func setupInit(conn *os.File, dec *json.Decoder, b *bootstrap) (*userProcess, er
 		return nil, err
 	}
 	if b.Exec != nil {
-		return setupExec(b)
+		return setupExec(realInit{}, b)
 	}
 	spec, err := ParseSpec(b.Config)
 	if err != nil {
 		return nil, err
 	}
-	return setup(b, spec, func() error { return createHooks(conn, dec, b, spec) })
+	return setup(realInit{}, b, spec, func() error { return createHooks(conn, dec, b, spec) })
 }
 
 // userProcess is the process init executes at start.
@@ -82,26 +82,26 @@ type userProcess struct {
 // setupExec prepares the process of `runo exec`, pinned first to the
 // initial cpus of process.execCPUAffinity while it sets up, then to the
 // final ones (the initial if there are none) for the process itself.
-func setupExec(b *bootstrap) (*userProcess, error) {
+func setupExec(sys initSys, b *bootstrap) (*userProcess, error) {
 	b.Exec.Env = listenEnv(b.Exec.Env, b.ListenFds)
 	if b.Exec.Terminal {
-		if err := setupConsole(b.ConsoleFd, b.Exec.ConsoleSize, false, b.Exec.User.UID); err != nil {
+		if err := sys.console(b.ConsoleFd, b.Exec.ConsoleSize, false, b.Exec.User.UID); err != nil {
 			return nil, err
 		}
 	}
 	o := procOpts{preserveFds: b.PreserveFds, seccomp: b.Seccomp, seccompFd: b.SeccompFd}
 	aff := b.Exec.ExecCPUAffinity
 	if aff == nil {
-		return setupProcess(b.Exec, o)
+		return setupProcess(sys, b.Exec, o)
 	}
-	if err := setAffinity(aff.Initial); err != nil {
+	if err := sys.affinity(aff.Initial); err != nil {
 		return nil, err
 	}
-	p, err := setupProcess(b.Exec, o)
+	p, err := setupProcess(sys, b.Exec, o)
 	if err != nil {
 		return nil, err
 	}
-	return p, setAffinity(aff.Final)
+	return p, sys.affinity(aff.Final)
 }
 
 // createHooks runs the hooks of create at their point, mounts made and
@@ -127,11 +127,15 @@ func createHooks(conn *os.File, dec *json.Decoder, b *bootstrap, spec *specs.Spe
 
 // setup does everything that can fail before the container is created, so
 // that create reports it. hooks runs the create hooks before pivot_root.
-func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, error) {
+// The order is the security argument: mounts and devices, the hooks,
+// pivot_root, the console (from the container's devpts, before a
+// read-only root), sysctls (before readonlyPaths close /proc/sys), masked
+// and read-only paths, then the process's own settings.
+func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, error) {
 	unix.Umask(0)
 	if !b.NoNewKeyring {
-		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + b.ID); err != nil && err != unix.ENOSYS {
-			return nil, fmt.Errorf("joining a new session keyring: %w", err)
+		if err := sys.joinKeyring(b.ID); err != nil {
+			return nil, err
 		}
 	}
 	fifo := os.NewFile(uintptr(b.FifoFd), "exec.fifo")
@@ -140,7 +144,7 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 	if newNamespace(spec, "mount") {
 		r = &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
 			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace), idmapFds: b.IDMapFds}
-		if err := r.prepare(); err != nil {
+		if err := sys.prepareRootfs(r); err != nil {
 			return nil, err
 		}
 	}
@@ -148,34 +152,31 @@ func setup(b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, er
 		return nil, err
 	}
 	if r != nil {
-		if err := r.pivot(b.NoPivot); err != nil {
+		if err := sys.pivotRoot(r, b.NoPivot); err != nil {
 			return nil, fmt.Errorf("entering rootfs: %w", err)
 		}
 	}
-	// The pty comes from the container's devpts, mounted by now, and binds
-	// over /dev/console before a read-only root could prevent it.
 	if spec.Process.Terminal {
-		if err := setupConsole(b.ConsoleFd, spec.Process.ConsoleSize, r != nil, spec.Process.User.UID); err != nil {
+		if err := sys.console(b.ConsoleFd, spec.Process.ConsoleSize, r != nil, spec.Process.User.UID); err != nil {
 			return nil, err
 		}
 	}
-	// Sysctls go in before readonlyPaths (usually /proc/sys) close them.
-	if err := setupSystem(spec); err != nil {
+	if err := sys.kernelSettings(spec); err != nil {
 		return nil, err
 	}
-	if err := setPersonality(spec.Linux.Personality); err != nil {
+	if err := sys.personality(spec.Linux.Personality); err != nil {
 		return nil, err
 	}
-	if err := setMemoryPolicy(spec.Linux.MemoryPolicy); err != nil {
+	if err := sys.memoryPolicy(spec.Linux.MemoryPolicy); err != nil {
 		return nil, err
 	}
 	if r != nil {
-		if err := r.finish(); err != nil {
+		if err := sys.finishRootfs(r); err != nil {
 			return nil, err
 		}
 	}
 	spec.Process.Env = listenEnv(spec.Process.Env, b.ListenFds)
-	p, err := setupProcess(spec.Process, procOpts{fifo: fifo, preserveFds: b.PreserveFds, seccomp: b.Seccomp, seccompFd: b.SeccompFd})
+	p, err := setupProcess(sys, spec.Process, procOpts{fifo: fifo, preserveFds: b.PreserveFds, seccomp: b.Seccomp, seccompFd: b.SeccompFd})
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/moby/sys/capability"
 	"github.com/moby/sys/user"
@@ -31,74 +30,56 @@ type procOpts struct {
 // so it is loaded before the user and capabilities change; a filter that
 // notifies a listener is loaded before init reports ready, so that the
 // listener reaches the agent during create; any other waits for the exec.
-func setupProcess(p *specs.Process, o procOpts) (*userProcess, error) {
-	for _, rl := range p.Rlimits {
-		lim := syscall.Rlimit{Cur: rl.Soft, Max: rl.Hard}
-		// syscall.Setrlimit, unlike a raw prlimit, also tells the Go runtime
-		// not to restore its saved RLIMIT_NOFILE at exec.
-		if err := syscall.Setrlimit(rlimits[rl.Type], &lim); err != nil {
-			return nil, fmt.Errorf("process.rlimits %s (soft %d, hard %d): %w", rl.Type, rl.Soft, rl.Hard, err)
-		}
+func setupProcess(sys initSys, p *specs.Process, o procOpts) (*userProcess, error) {
+	if err := sys.rlimits(p.Rlimits); err != nil {
+		return nil, err
 	}
 	if adj := p.OOMScoreAdj; adj != nil {
-		if err := writeProc("self/oom_score_adj", strconv.Itoa(*adj)); err != nil {
-			return nil, fmt.Errorf("process.oomScoreAdj %d: %w", *adj, err)
-		}
-	}
-	if err := unix.Chdir(p.Cwd); err != nil {
-		return nil, fmt.Errorf("process.cwd %s: %w", p.Cwd, err)
-	}
-	// A cwd reached through a descriptor of the runtime could lie outside
-	// the container's root (CVE-2024-21626): the kernel then has no path
-	// for it from the root.
-	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
-		return nil, fmt.Errorf("process.cwd %s: not inside the container", p.Cwd)
-	}
-	if err := setSched(p); err != nil {
-		return nil, err
-	}
-	if err := setLSM(p); err != nil {
-		return nil, err
-	}
-	caps, err := newProcessCaps(p.Capabilities)
-	if err != nil {
-		return nil, err
-	}
-	if caps != nil {
-		if err := caps.dropBounding(); err != nil {
+		if err := sys.oomScoreAdj(*adj); err != nil {
 			return nil, err
 		}
 	}
-	if err := ownStdio(p.User.UID); err != nil {
+	if err := sys.chdir(p.Cwd); err != nil {
+		return nil, err
+	}
+	if err := sys.sched(p); err != nil {
+		return nil, err
+	}
+	if err := sys.lsm(p); err != nil {
+		return nil, err
+	}
+	caps, err := sys.dropBounding(p.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	if err := sys.ownStdio(p.User.UID); err != nil {
 		return nil, err
 	}
 	if o.seccomp != nil && !p.NoNewPrivileges {
-		if err := loadSeccomp(o); err != nil {
+		if err := sys.loadSeccomp(o); err != nil {
 			return nil, err
 		}
 		o.seccomp = nil
 	}
-	env, err := setUser(p)
+	env, err := sys.setUser(p)
 	if err != nil {
 		return nil, err
 	}
-	if caps != nil {
-		if err := caps.apply(); err != nil {
+	if err := sys.applyCaps(caps); err != nil {
+		return nil, err
+	}
+	if p.NoNewPrivileges {
+		if err := sys.noNewPrivs(); err != nil {
 			return nil, err
 		}
 	}
-	if p.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return nil, fmt.Errorf("process.noNewPrivileges: %w", err)
-		}
-	}
 	if o.seccomp != nil && o.seccomp.Notify {
-		if err := loadSeccomp(o); err != nil {
+		if err := sys.loadSeccomp(o); err != nil {
 			return nil, err
 		}
 		o.seccomp = nil
 	}
-	path, err := lookPath(p.Args[0], env)
+	path, err := sys.lookPath(p.Args[0], env)
 	if err != nil {
 		return nil, err
 	}

@@ -115,11 +115,11 @@ func (r *rootfs) prepare() error {
 			}
 			dirs[filepath.Dir(d.Path)] = dir
 		}
-		make := mknod
+		makeDevice := mknod
 		if r.userns {
-			make = bindDevice
+			makeDevice = bindDevice
 		}
-		if err := make(dir, d); err != nil {
+		if err := makeDevice(dir, d); err != nil {
 			return fmt.Errorf("creating device %s (%s): %w", d.Path, which, err)
 		}
 	}
