@@ -278,8 +278,20 @@ func deviceRule(r specs.LinuxDeviceCgroup) string {
 
 // writeSettings writes each setting to a v1 hierarchy with the
 // controller, else to cgroup2 where the controller is enabled. Errors name
-// the resource and the file.
-func writeSettings(paths map[string]string, settings []setting) error {
+// the resource and the file. It is all or nothing: when one write fails,
+// the files already written get their values back (runc's update does the
+// same), so that a refused update changes no limit.
+func writeSettings(paths map[string]string, settings []setting) (err error) {
+	var undo []func() error
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				if uerr := undo[i](); uerr != nil {
+					err = fmt.Errorf("%w (and restoring the values before: %v)", err, uerr)
+				}
+			}
+		}
+	}()
 	for _, s := range orderSwap(paths, settings) {
 		dir, file, value := v1Dir(paths, s.v1Ctrl), s.v1, s.value
 		if dir == "" {
@@ -294,11 +306,26 @@ func writeSettings(paths map[string]string, settings []setting) error {
 		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
 			return fmt.Errorf("linux.resources.%s: this kernel has no %s", s.field, filepath.Join(dir, file))
 		}
+		restore := previous(dir, file)
 		if err := writeFile(dir, file, value); err != nil {
 			return fmt.Errorf("linux.resources.%s: %w", s.field, err)
 		}
+		if restore != nil {
+			undo = append(undo, restore)
+		}
 	}
 	return nil
+}
+
+// previous returns what writes a cgroup file's value back as it is now,
+// or nil when that is not one line (a per-device list) or not readable.
+func previous(dir, file string) func() error {
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	old := strings.TrimSpace(string(b))
+	if err != nil || old == "" || strings.Contains(old, "\n") {
+		return nil
+	}
+	return func() error { return writeFile(dir, file, old) }
 }
 
 // orderSwap puts a v1 memory+swap limit before the memory limit when it

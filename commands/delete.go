@@ -3,8 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v3"
 
@@ -33,10 +31,8 @@ func deleteCommand() *cli.Command {
 				return nil
 			}
 			if err != nil {
-				if force && libcontainer.ValidateID(id) == nil {
-					// An unreadable state: remove what can be removed.
-					return os.RemoveAll(filepath.Join(s.Root, id))
-				}
+				// A damaged state that leads nowhere stays: its container
+				// may still run.
 				return err
 			}
 			defer c.Close()

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/runo-runtime/runo/libcontainer"
 	"github.com/urfave/cli/v3"
 )
 
@@ -66,10 +66,15 @@ func updateCommand() *cli.Command {
 // the flags make.
 func updateResources(cmd *cli.Command) ([]byte, error) {
 	if path := cmd.String("resources"); path != "" {
-		if path == "-" {
-			return io.ReadAll(os.Stdin)
+		f := os.Stdin
+		if path != "-" {
+			var err error
+			if f, err = os.Open(path); err != nil {
+				return nil, fmt.Errorf("--resources: %w", err)
+			}
+			defer f.Close()
 		}
-		b, err := os.ReadFile(path)
+		b, err := libcontainer.ReadInput(f, path)
 		if err != nil {
 			return nil, fmt.Errorf("--resources: %w", err)
 		}

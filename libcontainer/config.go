@@ -19,7 +19,7 @@ import (
 // JSON path or the line and column.
 func LoadSpec(bundle string) (*specs.Spec, []byte, error) {
 	path := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading bundle config: %w", err)
 	}
@@ -36,7 +36,13 @@ func LoadSpec(bundle string) (*specs.Spec, []byte, error) {
 // LoadProcess reads a runtime-spec process JSON file (exec --process).
 // Errors name the file and, where there is one, the line and column.
 func LoadProcess(path string) (*specs.Process, error) {
-	data, err := os.ReadFile(path)
+	// A pipe (--process /dev/stdin, <(...)) is fine; an endless one is not.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading process file: %w", err)
+	}
+	defer f.Close()
+	data, err := ReadInput(f, path)
 	if err != nil {
 		return nil, fmt.Errorf("reading process file: %w", err)
 	}

@@ -54,6 +54,9 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err := ValidateID(o.ID); err != nil {
 		return nil, err
 	}
+	if err := checkPassedFds(o.ListenFds, o.PreserveFds); err != nil {
+		return nil, err
+	}
 	bundle, err := filepath.Abs(o.Bundle)
 	if err != nil {
 		return nil, err
@@ -529,6 +532,12 @@ func (c *Container) destroy() error {
 	if err := waitGone(st.Pid, st.PidStartTime); err != nil {
 		return err
 	}
+	if st.Damaged != "" {
+		// With no init known, the cgroup must be empty before it goes.
+		if err := c.waitEmpty(); err != nil {
+			return err
+		}
+	}
 	var errs []error
 	if err := c.cgroups().Destroy(); err != nil {
 		errs = append(errs, err)
@@ -557,4 +566,21 @@ func waitGone(pid int, start uint64) error {
 		tryReap(pid)
 	}
 	return nil
+}
+
+// waitEmpty kills what is left in the container's cgroups until nothing
+// is, for up to 10 seconds: processes may fork while they are killed.
+func (c *Container) waitEmpty() error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids, err := c.cgroups().Pids()
+		if err != nil || len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("processes %v of container %s did not exit after SIGKILL", pids, c.ID)
+		}
+		c.signalAll(unix.SIGKILL)
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -60,6 +60,9 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err := c.check(op); err != nil {
 		return 0, err
 	}
+	if err := checkPassedFds(o.ListenFds, o.PreserveFds); err != nil {
+		return 0, err
+	}
 	p, err := c.execProcess(o)
 	if err != nil {
 		return 0, err
@@ -80,7 +83,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	sigs, notified := notifySignals(o.Detach)
 	pid, err := c.startExec(p, o, cg, cons, prog)
 	if err != nil {
-		return 0, err
+		return 0, c.vanished(err)
 	}
 	var tty *ttyProxy
 	if cons != nil && cons.parent != nil {
@@ -95,7 +98,10 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		}
 	}
 	if err := announce(pid, o.PidFile, o.PidfdSocket); err != nil {
-		// The terminal runo was proxying goes back to how it was.
+		// The caller cannot know the process it was not told of: it does
+		// not run. The terminal runo was proxying goes back to how it was.
+		unix.Kill(pid, unix.SIGKILL)
+		reap(pid)
 		if tty != nil && tty.host != nil {
 			tty.host.Reset()
 		}
@@ -114,7 +120,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 func (c *Container) execProcess(o ExecOpts) (*specs.Process, error) {
 	p := o.Process
 	if p == nil {
-		data, err := os.ReadFile(filepath.Join(c.h.dir, configFile))
+		data, err := readRegular(filepath.Join(c.h.dir, configFile))
 		if err != nil {
 			return nil, fmt.Errorf("reading the container's config: %w", err)
 		}
@@ -233,6 +239,19 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, cg cgroups.Manager, 
 		return 0, err
 	}
 	return pid, nil
+}
+
+// vanished explains a failed start by the container itself when it was
+// deleted or stopped meanwhile (a delete --force that won the race): that,
+// not the broken socket it caused, is what the caller needs to hear.
+func (c *Container) vanished(err error) error {
+	if _, serr := os.Lstat(c.h.dir); errors.Is(serr, os.ErrNotExist) {
+		return fmt.Errorf("exec: container %s was deleted while the process started", c.ID)
+	}
+	if !processAlive(c.State.Pid, c.State.PidStartTime) {
+		return fmt.Errorf("exec: container %s stopped while the process started", c.ID)
+	}
+	return err
 }
 
 // addCaps adds --cap's capabilities to the process, as runc does: to its

@@ -47,8 +47,10 @@ func runHook(h specs.Hook, state []byte) error {
 	}
 	cmd.Env = h.Env
 	cmd.Stdin = bytes.NewReader(state)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// The output is kept for the error message only, and bounded: a hook
+	// that writes without end must not fill runo's memory.
+	out := &cappedBuffer{max: 64 << 10}
+	cmd.Stdout, cmd.Stderr = out, out
 	// The hook's own children may keep its output open: do not wait for them.
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
@@ -56,7 +58,7 @@ func runHook(h specs.Hook, state []byte) error {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}
 	if err != nil {
-		if msg := strings.TrimSpace(out.String()); msg != "" {
+		if msg := strings.TrimSpace(out.buf.String()); msg != "" {
 			return fmt.Errorf("%w: %s", err, msg)
 		}
 		return err
@@ -67,4 +69,17 @@ func runHook(h specs.Hook, state []byte) error {
 // hasCreateHooks reports whether any hook of the create operation is set.
 func hasCreateHooks(h *specs.Hooks) bool {
 	return h != nil && len(h.Prestart)+len(h.CreateRuntime)+len(h.CreateContainer) > 0
+}
+
+// cappedBuffer keeps the first max bytes written to it and drops the rest.
+type cappedBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -74,6 +75,8 @@ type userProcess struct {
 	preserveFds int
 	// seccomp, if set, is loaded just before the exec.
 	seccomp *seccomp.Program
+	// procFds is /proc/self/fd of the host's procfs, when init pivoted.
+	procFds *os.File
 	// startHooks run once start has opened the fifo, before the exec.
 	startHooks []specs.Hook
 	hookState  []byte
@@ -141,7 +144,14 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*us
 	fifo := os.NewFile(uintptr(b.FifoFd), "exec.fifo")
 	unix.CloseOnExec(b.FifoFd)
 	var r *rootfs
+	var procFds *os.File
 	if newNamespace(spec, "mount") {
+		// exec.fifo is reopened after pivot_root through this handle of
+		// the host's procfs, which nothing in the container can cover.
+		var err error
+		if procFds, err = os.OpenFile("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return nil, fmt.Errorf("opening /proc/self/fd: %w", err)
+		}
 		r = &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
 			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace), idmapFds: b.IDMapFds}
 		if err := sys.prepareRootfs(r); err != nil {
@@ -180,6 +190,7 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*us
 	if err != nil {
 		return nil, err
 	}
+	p.procFds = procFds
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
 		p.startHooks = spec.Hooks.StartContainer
 		p.hookState = hookState(b.ID, Created, b.Pid, b.Bundle, spec.Annotations)
@@ -188,16 +199,21 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*us
 }
 
 // reopenFifo opens exec.fifo for writing, which blocks until start opens
-// it. The container's /proc may not be procfs: a reopen through it that
-// is not the fifo itself is redone through pathrs-lite's own procfs.
-func reopenFifo(fifo *os.File) (int, error) {
-	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(int(fifo.Fd())), unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err == nil {
+// it: through procFds, a handle of /proc/self/fd taken before pivot_root,
+// or else (a joined mount namespace, whose /proc may not be procfs)
+// through pathrs-lite's own procfs. The container's /proc is never used.
+func reopenFifo(fifo, procFds *os.File) (int, error) {
+	if procFds != nil {
+		fd, err := unix.Openat(int(procFds.Fd()), strconv.Itoa(int(fifo.Fd())), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, err
+		}
 		var a, b unix.Stat_t
 		if unix.Fstat(fd, &a) == nil && unix.Fstat(int(fifo.Fd()), &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino {
 			return fd, nil
 		}
 		unix.Close(fd)
+		return -1, errors.New("/proc/self/fd does not lead to exec.fifo")
 	}
 	f, err := pathrs.Reopen(fifo, unix.O_WRONLY|unix.O_CLOEXEC)
 	if err != nil {
@@ -212,7 +228,7 @@ func reopenFifo(fifo *os.File) (int, error) {
 // process with only stdio and the preserved descriptors open.
 func (p *userProcess) execOnStart() error {
 	if p.fifo != nil {
-		fd, err := reopenFifo(p.fifo)
+		fd, err := reopenFifo(p.fifo, p.procFds)
 		if err != nil {
 			return fmt.Errorf("opening exec fifo: %w", err)
 		}

@@ -127,5 +127,5 @@ func bindConsole(slave *os.File) error {
 	if mode != unix.S_IFREG && mode != unix.S_IFCHR {
 		return errors.New("/dev/console is neither a file nor a device")
 	}
-	return unix.Mount(fdPath(slave), "/proc/self/fd/"+strconv.Itoa(fd), "", unix.MS_BIND, "")
+	return bindFd(int(slave.Fd()), fd, "")
 }

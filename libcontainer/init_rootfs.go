@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,10 +24,12 @@ import (
 // following symlinks out of it, and mounted through its file descriptor
 // (/proc/self/fd/N), so a symlink swapped in later cannot redirect a mount.
 type rootfs struct {
-	path   string
-	root   *os.File
-	bundle string
-	spec   *specs.Spec
+	path string
+	root *os.File
+	// realPath is root's path with no symlinks, as the kernel has it.
+	realPath string
+	bundle   string
+	spec     *specs.Spec
 	// cgroupPaths are the container's host cgroup directories, for a
 	// "cgroup" mount.
 	cgroupPaths map[string]string
@@ -73,6 +76,9 @@ func (r *rootfs) prepare() error {
 		return fmt.Errorf("opening rootfs: %w", err)
 	}
 	r.root = root
+	if r.realPath, err = os.Readlink(fdPath(root)); err != nil {
+		return fmt.Errorf("reading the rootfs path: %w", err)
+	}
 	bindDev := false
 	for i, m := range r.spec.Mounts {
 		mount := r.mount
@@ -89,7 +95,12 @@ func (r *rootfs) prepare() error {
 	// A bind-mounted /dev comes with its devices; otherwise make them.
 	devices := r.spec.Linux.Devices
 	if !bindDev {
-		devices = append(append([]specs.LinuxDevice(nil), defaultDevices...), devices...)
+		// A default device the config lists is the config's, as in runc.
+		for _, d := range defaultDevices {
+			if !slices.ContainsFunc(r.spec.Linux.Devices, func(c specs.LinuxDevice) bool { return filepath.Clean(c.Path) == d.Path }) {
+				devices = append([]specs.LinuxDevice{d}, devices...)
+			}
+		}
 		if err := r.devLinks(); err != nil {
 			return err
 		}
@@ -207,7 +218,7 @@ func (r *rootfs) mount(m specs.Mount) error {
 			unix.Close(fd)
 		}
 	}
-	target, err := r.mkdirAllHandle(m.Destination)
+	target, err := r.target(m, true)
 	if err != nil {
 		return err
 	}
@@ -344,7 +355,7 @@ func (r *rootfs) bind(m specs.Mount, opts parsedMount) error {
 	if err != nil {
 		return fmt.Errorf("bind source: %w", err)
 	}
-	target, err := r.bindTarget(m.Destination, st.IsDir())
+	target, err := r.target(m, st.IsDir())
 	if err != nil {
 		return err
 	}
@@ -364,6 +375,29 @@ func (r *rootfs) bindTarget(dest string, dir bool) (*os.File, error) {
 	return r.createFile(dest)
 }
 
+// target makes and opens the directory or file mount m goes on, and
+// refuses it where it resolved inside the container's /proc: a destination
+// through a symlink of the image lands where the config did not say.
+func (r *rootfs) target(m specs.Mount, dir bool) (*os.File, error) {
+	t, err := r.bindTarget(m.Destination, dir)
+	if err != nil {
+		return nil, err
+	}
+	// /proc is still the host's here: the link names the target's real path.
+	real, err := os.Readlink(fdPath(t))
+	if err == nil {
+		var rel string
+		if rel, err = filepath.Rel(r.realPath, real); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			err = checkProcDestination("/"+rel, m)
+		}
+	}
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
 // moveIDMapped puts the runtime's detached idmapped mount fd in place.
 func (r *rootfs) moveIDMapped(m specs.Mount, fd int) error {
 	defer unix.Close(fd)
@@ -371,7 +405,7 @@ func (r *rootfs) moveIDMapped(m specs.Mount, fd int) error {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err
 	}
-	target, err := r.bindTarget(m.Destination, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	target, err := r.target(m, st.Mode&unix.S_IFMT == unix.S_IFDIR)
 	if err != nil {
 		return err
 	}
@@ -438,7 +472,7 @@ func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
 		}
 		return r.bind(specs.Mount{Destination: m.Destination, Source: p}, parsedMount{flags: opts.flags | unix.MS_BIND})
 	}
-	target, err := r.mkdirAllHandle(m.Destination)
+	target, err := r.target(m, true)
 	if err != nil {
 		return err
 	}
@@ -517,10 +551,10 @@ func mknod(dir *os.File, d specs.LinuxDevice) error {
 	}
 	err := unix.Mknodat(int(dir.Fd()), base, mode|deviceTypes[d.Type], int(dev))
 	if errors.Is(err, unix.EEXIST) {
-		// The image ships a node of that name: replace it with the one asked for.
-		if err = unix.Unlinkat(int(dir.Fd()), base, 0); err == nil {
-			err = unix.Mknodat(int(dir.Fd()), base, mode|deviceTypes[d.Type], int(dev))
-		}
+		// Whatever has that name stays, as in runc: it may be a file of
+		// the host's behind a bind mount, and runo unlinks nothing it did
+		// not make.
+		return nil
 	}
 	if err != nil {
 		return err
@@ -554,7 +588,12 @@ func bindDevice(dir *os.File, d specs.LinuxDevice) error {
 	if host.Rdev != unix.Mkdev(uint32(d.Major), uint32(d.Minor)) {
 		return fmt.Errorf("the host's %s is not device %d:%d", d.Path, d.Major, d.Minor)
 	}
-	return unix.Mount(d.Path, "/proc/self/fd/"+strconv.Itoa(fd), "", unix.MS_BIND, "")
+	src, err := unix.Open(d.Path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("the host's %s: %w", d.Path, err)
+	}
+	defer unix.Close(src)
+	return bindFd(src, fd, "")
 }
 
 // openBindTarget opens name in dir, without following a symlink, as the
@@ -659,7 +698,7 @@ func (r *rootfs) finish() error {
 		}
 		defer null.Close()
 		for _, p := range r.spec.Linux.MaskedPaths {
-			if err := maskPath(p, fdPath(null)); err != nil {
+			if err := maskPath(p, null); err != nil {
 				return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
 			}
 		}
@@ -703,17 +742,40 @@ func devNull() (*os.File, error) {
 	return f, nil
 }
 
-// maskPath hides a file behind the null device at null and a directory behind an empty
-// read-only tmpfs.
-func maskPath(p, null string) error {
-	err := unix.Mount(null, p, "", unix.MS_BIND, "")
-	if errors.Is(err, unix.ENOTDIR) {
-		err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "")
-	}
-	if errors.Is(err, unix.ENOENT) {
+// maskPath hides a file behind the null device and a directory behind an
+// empty read-only tmpfs.
+func maskPath(p string, null *os.File) error {
+	var st unix.Stat_t
+	err := unix.Stat(p, &st)
+	switch {
+	case errors.Is(err, unix.ENOENT):
 		return nil
+	case err != nil:
+		return err
+	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+		return unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "")
 	}
-	return err
+	return bindFd(int(null.Fd()), unix.AT_FDCWD, p)
+}
+
+// bindFd binds what src refers to (a file or directory) onto path, from
+// dirfd, or onto dirfd itself when path is "". Both ends are descriptors:
+// after pivot_root, /proc is the container's, where a mount over
+// /proc/1/fd would turn /proc/self/fd/N into a link of the container's
+// choosing. A trailing symlink in path is followed, as mount(2) does.
+func bindFd(src, dirfd int, path string) error {
+	tree, err := unix.OpenTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return fmt.Errorf("open_tree: %w", err)
+	}
+	defer unix.Close(tree)
+	flags := unix.MOVE_MOUNT_F_EMPTY_PATH
+	if path == "" {
+		flags |= unix.MOVE_MOUNT_T_EMPTY_PATH
+	} else {
+		flags |= unix.MOVE_MOUNT_T_SYMLINKS
+	}
+	return unix.MoveMount(tree, "", dirfd, path, flags)
 }
 
 // moveMount puts a detached mount at the target, both by descriptor.

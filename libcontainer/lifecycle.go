@@ -84,5 +84,11 @@ func checkOp(op Op, id string, s Status) error {
 	return fmt.Errorf("cannot %s container %s: it is %s", op, id, s)
 }
 
-// check is checkOp for the container as it is now.
-func (c *Container) check(op Op) error { return checkOp(op, c.ID, c.Status()) }
+// check is checkOp for the container as it is now. A container whose state
+// was damaged has no init to act on: only delete can act on it.
+func (c *Container) check(op Op) error {
+	if c.State.Damaged != "" && op != OpDelete && op != OpDeleteForce {
+		return fmt.Errorf("cannot %s container %s: its state is damaged (%s); only delete acts on it", op, c.ID, c.State.Damaged)
+	}
+	return checkOp(op, c.ID, c.Status())
+}

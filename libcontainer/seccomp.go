@@ -29,7 +29,7 @@ func readSeccompFile(dir string) (*seccomp.Program, error) {
 
 // readProgram reads a compiled filter, or returns nil if there is none.
 func readProgram(path string) (*seccomp.Program, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/runo-runtime/runo/cgroups"
 	"github.com/runo-runtime/runo/seccomp"
 	"golang.org/x/sys/unix"
 )
@@ -73,6 +76,9 @@ type State struct {
 	CgroupDirs  []string          `json:"cgroup_dirs,omitempty"`
 	// Hooks are config.json's, for start and delete.
 	Hooks *specs.Hooks `json:"hooks,omitempty"`
+	// Damaged says why state.json could not be read; the rest was
+	// recovered (see recover) and is never saved.
+	Damaged string `json:"-"`
 }
 
 // Store is the --root directory, one subdirectory per container.
@@ -173,21 +179,60 @@ func (h *handle) busy() bool {
 
 func (h *handle) close() { unix.Close(h.fd) }
 
-// load reads state.json. A directory without one is a create that died
-// before writing anything.
+// load reads state.json. A directory with nothing in it is a create that
+// died before writing anything; one whose state.json is missing or
+// unreadable while the rest is there has been damaged, and is recovered.
 func (h *handle) load() (*State, error) {
-	data, err := os.ReadFile(filepath.Join(h.dir, stateFile))
-	if errors.Is(err, os.ErrNotExist) {
+	data, err := readRegular(filepath.Join(h.dir, stateFile))
+	if err == nil {
+		var st State
+		if err = json.Unmarshal(data, &st); err == nil {
+			return &st, nil
+		}
+	} else if errors.Is(err, os.ErrNotExist) && !h.has(configFile) && !h.has(fifoName) {
 		return &State{ID: h.id}, nil
 	}
+	return h.recover(fmt.Errorf("%s: %w", stateFile, bareError(err)))
+}
+
+func (h *handle) has(name string) bool {
+	_, err := os.Lstat(filepath.Join(h.dir, name))
+	return err == nil
+}
+
+// recover finds a container whose state.json is damaged through what
+// else is recorded: the config create kept, whose cgroupsPath leads to
+// the container's cgroups and so to every process it has. A container that
+// cannot be found that way is not forgotten: the error keeps its state.
+func (h *handle) recover(damage error) (*State, error) {
+	fail := func(why string, err error) (*State, error) {
+		return nil, fmt.Errorf("the state of container %s is damaged (%v) and %s: %w; its processes may still run, "+
+			"so %s stays until they are gone", h.id, damage, why, err, h.dir)
+	}
+	data, err := readRegular(filepath.Join(h.dir, configFile))
 	if err != nil {
-		return nil, fmt.Errorf("reading state of %s: %w", h.id, err)
+		return fail("its config cannot be read", bareError(err))
 	}
-	var st State
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("reading state of %s: %w", h.id, err)
+	spec, err := ParseSpec(data)
+	if err != nil || spec.Linux == nil {
+		return fail("its config cannot be read", errors.Join(err, errors.New("no linux section")))
 	}
-	return &st, nil
+	layout, err := cgroups.DetectLayout()
+	if err != nil {
+		return fail("its cgroups cannot be found", err)
+	}
+	paths, err := layout.Paths(spec.Linux.CgroupsPath, h.id)
+	if err != nil {
+		return fail("its cgroups cannot be found", err)
+	}
+	var dirs []string
+	for _, dir := range slices.Sorted(maps.Values(paths)) {
+		if _, err := os.Stat(dir); err != nil {
+			return fail("its cgroups cannot be found", err)
+		}
+		dirs = append(dirs, dir)
+	}
+	return &State{ID: h.id, Damaged: damage.Error(), CgroupPaths: paths, CgroupDirs: dirs, Annotations: spec.Annotations, Hooks: spec.Hooks}, nil
 }
 
 // save replaces state.json atomically: a reader, or a runtime killed at
@@ -248,6 +293,17 @@ func (h *handle) remove() error {
 
 // status derives the container's status: the one place that decides it.
 func (h *handle) status(st *State) Status {
+	if st.Damaged != "" {
+		// No init is known: the cgroup says whether anything runs.
+		cg := cgroupManager(st)
+		if pids, err := cg.Pids(); err != nil || len(pids) == 0 {
+			return Stopped
+		}
+		if cg.Frozen() {
+			return Paused
+		}
+		return Running
+	}
 	if !st.Ready {
 		if h.busy() {
 			return Creating

@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -25,7 +24,7 @@ func (c *Container) Update(update []byte) error {
 		return fmt.Errorf("resources: %w", jsonError(update, err))
 	}
 	path := filepath.Join(c.h.dir, configFile)
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path)
 	if err != nil {
 		return fmt.Errorf("reading the container's config: %w", err)
 	}

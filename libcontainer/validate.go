@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/runo-runtime/runo/nsenter"
 )
@@ -38,18 +40,23 @@ func Validate(spec *specs.Spec, bundle string) error {
 	if spec.Root == nil || spec.Root.Path == "" {
 		return errors.New("root.path: must be set")
 	}
-	rootfs := RootfsPath(spec, bundle)
-	if st, err := os.Stat(rootfs); err != nil {
-		return fmt.Errorf("root.path: %w", err)
-	} else if !st.IsDir() {
-		return fmt.Errorf("root.path: %s is not a directory", rootfs)
+	if err := validateRoot(spec, bundle); err != nil {
+		return err
 	}
 	if err := validateProcess(spec.Process); err != nil {
 		return err
 	}
+	for _, f := range []struct{ field, value string }{{"hostname", spec.Hostname}, {"domainname", spec.Domainname}} {
+		if strings.IndexByte(f.value, 0) >= 0 {
+			return fmt.Errorf("%s: %q holds a NUL byte", f.field, f.value)
+		}
+	}
 	for i, m := range spec.Mounts {
 		if !filepath.IsAbs(m.Destination) {
 			return fmt.Errorf("mounts[%d].destination: %q is not an absolute path", i, m.Destination)
+		}
+		if err := checkProcDestination(m.Destination, m); err != nil {
+			return fmt.Errorf("mounts[%d].destination: %w", i, err)
 		}
 		idmap, err := idmapped(i, m)
 		if err != nil {
@@ -105,9 +112,22 @@ func validateProcess(p *specs.Process) error {
 	if !filepath.IsAbs(p.Cwd) {
 		return fmt.Errorf("process.cwd: %q is not an absolute path", p.Cwd)
 	}
+	// execve(2) would stop each string at the NUL: refused here, not as
+	// "invalid argument" at start.
+	for i, a := range p.Args {
+		if strings.IndexByte(a, 0) >= 0 {
+			return fmt.Errorf("process.args[%d]: %q holds a NUL byte", i, a)
+		}
+	}
+	if strings.IndexByte(p.Cwd, 0) >= 0 {
+		return fmt.Errorf("process.cwd: %q holds a NUL byte", p.Cwd)
+	}
 	for i, e := range p.Env {
 		if !strings.Contains(e, "=") {
 			return fmt.Errorf("process.env[%d]: %q is not NAME=VALUE", i, e)
+		}
+		if strings.IndexByte(e, 0) >= 0 {
+			return fmt.Errorf("process.env[%d]: %q holds a NUL byte", i, e)
 		}
 	}
 	seen := map[string]bool{}
@@ -210,6 +230,14 @@ func validateLinux(spec *specs.Spec) error {
 		if _, ok := deviceTypes[d.Type]; !ok {
 			return fmt.Errorf("linux.devices[%d].type: unknown %q", i, d.Type)
 		}
+		// The kernel keeps 12 bits of major and 20 of minor: a number
+		// outside would name another device.
+		if d.Major < 0 || d.Major > maxMajor {
+			return fmt.Errorf("linux.devices[%d].major: %d is out of range (0 to %d)", i, d.Major, maxMajor)
+		}
+		if d.Minor < 0 || d.Minor > maxMinor {
+			return fmt.Errorf("linux.devices[%d].minor: %d is out of range (0 to %d)", i, d.Minor, maxMinor)
+		}
 	}
 	if len(l.NetDevices) > 0 {
 		return errors.New("linux.netDevices: not supported by runo")
@@ -272,4 +300,70 @@ func checkSysctl(key string, namespaces []specs.LinuxNamespace) error {
 
 var nsProcName = map[specs.LinuxNamespaceType]string{
 	specs.IPCNamespace: "ipc", specs.NetworkNamespace: "net", specs.UTSNamespace: "uts",
+}
+
+// The largest device numbers the kernel's dev_t holds.
+const (
+	maxMajor = 1<<12 - 1
+	maxMinor = 1<<20 - 1
+)
+
+// validateRoot checks root.path: a directory, and no symlink, as runc
+// requires (a symlink could be swapped to point elsewhere between the check
+// and the mount). A relative path is taken from the bundle, whose own path
+// may go through symlinks.
+func validateRoot(spec *specs.Spec, bundle string) error {
+	rootfs := RootfsPath(spec, bundle)
+	st, err := os.Stat(rootfs)
+	if err != nil {
+		return fmt.Errorf("root.path: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("root.path: %s is not a directory", rootfs)
+	}
+	want := rootfs
+	if !filepath.IsAbs(spec.Root.Path) {
+		if b, err := filepath.EvalSymlinks(bundle); err == nil {
+			want = filepath.Join(b, spec.Root.Path)
+		}
+	}
+	if real, err := filepath.EvalSymlinks(rootfs); err != nil || real != want {
+		return fmt.Errorf("root.path: invalid rootfs %s: not an absolute path, or a symlink", rootfs)
+	}
+	return nil
+}
+
+// procMountAllowed are the files under /proc that may be mounted over:
+// those lxcfs emulates, as runc allows.
+var procMountAllowed = []string{
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+	"/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled",
+}
+
+// checkProcDestination refuses a mount inside the container's /proc but
+// for procMountAllowed (anything else there could redirect what init
+// later opens through /proc, or unmask what maskedPaths hide), and a
+// mount on /proc itself that is not a procfs. dest is a path from the
+// container's root.
+func checkProcDestination(dest string, m specs.Mount) error {
+	dest = filepath.Clean(dest)
+	rel, err := filepath.Rel("/proc", dest)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return nil
+	}
+	if rel == "." {
+		if m.Type == "proc" || isProcfs(m.Source) && (m.Type == "bind" || parseMountOptions(m.Options).isBind()) {
+			return nil
+		}
+		return fmt.Errorf("%q cannot be mounted because it is not of type proc", dest)
+	}
+	if slices.Contains(procMountAllowed, dest) {
+		return nil
+	}
+	return fmt.Errorf("%q cannot be mounted because it is inside /proc", dest)
+}
+
+func isProcfs(path string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(path, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
 }
