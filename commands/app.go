@@ -28,16 +28,30 @@ type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// codedError is an error that runo reports and exits with code for, where
+// runc does (exec's failures exit 255, not 1).
+type codedError struct {
+	err  error
+	code int
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
 // Main runs the command line and returns runo's exit status.
 func Main(args []string) int {
 	app := newApp()
 	err := app.Run(context.Background(), args)
 	var code exitError
+	var coded *codedError
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &code):
 		return int(code)
+	case errors.As(err, &coded):
+		logError(err)
+		return coded.code
 	}
 	logError(err)
 	return 1
@@ -81,7 +95,26 @@ func store(cmd *cli.Command) *libcontainer.Store {
 		}
 		root = filepath.Join(dir, "runo")
 	}
-	return &libcontainer.Store{Root: root, Rootless: rootless, Warn: warn}
+	s := &libcontainer.Store{Root: root, RootSet: cmd.IsSet("root"), CacheDir: cacheDir(), Rootless: rootless, Warn: warn}
+	if logs.debug {
+		s.Debug = func(msg string) { logs.line("debug", msg) }
+	}
+	return s
+}
+
+// cacheDir is where runo keeps compiled seccomp programs: not under any
+// --root, whose contents engines check for leftovers. RUNO_CACHE moves it.
+func cacheDir() string {
+	if dir := os.Getenv("RUNO_CACHE"); dir != "" {
+		return dir
+	}
+	if os.Geteuid() == 0 {
+		return "/run/runo-cache"
+	}
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		return filepath.Join(dir, "runo-cache")
+	}
+	return ""
 }
 
 // checkArgs enforces a subcommand's number of arguments, as runc words it.

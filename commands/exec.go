@@ -49,14 +49,10 @@ func execCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			c, err := store(cmd.Root()).Load(cmd.Args().First(), false)
+			status, err := execIn(cmd, o)
 			if err != nil {
-				return err
-			}
-			defer c.Close()
-			status, err := c.Exec(o)
-			if err != nil {
-				return err
+				// runc's exit status for an exec that did not happen.
+				return &codedError{fmt.Errorf("exec failed: %w", err), 255}
 			}
 			if status != 0 {
 				return exitError(status)
@@ -64,6 +60,15 @@ func execCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+func execIn(cmd *cli.Command, o libcontainer.ExecOpts) (int, error) {
+	c, err := store(cmd.Root()).Load(cmd.Args().First(), false)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.Exec(o)
 }
 
 func execOpts(cmd *cli.Command) (libcontainer.ExecOpts, error) {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v3"
@@ -36,7 +37,12 @@ func killCommand() *cli.Command {
 				return err
 			}
 			defer c.Close()
-			return c.Signal(sig, cmd.Bool("all"))
+			err = c.Signal(sig, cmd.Bool("all"))
+			if errors.Is(err, libcontainer.ErrNotRunning) && cmd.Bool("all") {
+				// As runc: --all on a container that has stopped is no error.
+				return nil
+			}
+			return err
 		},
 	}
 }

@@ -9,6 +9,7 @@ package libcontainer
 //	   bootstrap ---------------------------->
 //	                    <----------------------- hooks       (create, when it has hooks: mounts made, before pivot_root)
 //	   hooks-done ---------------------------> (prestart and createRuntime ran)
+//	                    <----------------------- log        (any number, with --debug)
 //	                    <----------------------- ready | error
 
 import (
@@ -56,6 +57,11 @@ type bootstrap struct {
 	// LastCap is the kernel's last capability as the runtime read it on
 	// the host, for exec.
 	LastCap int `json:"last_cap,omitempty"`
+	// Personality and MemoryPolicy are the container's, for exec.
+	Personality  *specs.LinuxPersonality  `json:"personality,omitempty"`
+	MemoryPolicy *specs.LinuxMemoryPolicy `json:"memory_policy,omitempty"`
+	// Debug asks init for its log lines (msgLog), for --debug.
+	Debug bool `json:"debug,omitempty"`
 }
 
 // initMsg is one message after the bootstrap, either way.
@@ -76,4 +82,6 @@ const (
 	msgReady = "ready"
 	// msgError: init failed, Error says why; it exits next.
 	msgError = "error"
+	// msgLog: a debug line of init's, in Error, for the runtime's log.
+	msgLog = "log"
 )

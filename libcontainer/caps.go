@@ -1,7 +1,7 @@
 package libcontainer
 
 import (
-	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/moby/sys/capability"
@@ -36,25 +36,14 @@ func capSets(pc *specs.LinuxCapabilities) []struct {
 	}
 }
 
-// validateCaps refuses capability names nobody knows.
-func validateCaps(pc *specs.LinuxCapabilities) error {
-	if pc == nil {
-		return nil
-	}
-	for _, set := range capSets(pc) {
-		for i, name := range set.names {
-			if _, ok := capByName(name); !ok {
-				return fmt.Errorf("process.capabilities.%s[%d]: unknown capability %q", set.field, i, name)
-			}
-		}
-	}
-	return nil
-}
-
-// UnsupportedCaps says which capabilities of pc cannot be given, and why:
-// those this kernel does not have, as runc skips them, and those not in
-// runo's own bounding set (where runc would fail: docker --privileged on a
-// host without CAP_SYS_RESOURCE). Both are skipped.
+// UnsupportedCaps says which capabilities of pc cannot be given, and why.
+// The runtime-spec says a runtime SHOULD NOT fail for them, and runc
+// does not: each is skipped with this warning. They are names this build
+// does not know, capabilities this kernel does not have, those not in
+// runo's own bounding set (docker --privileged on a host without
+// CAP_SYS_RESOURCE), and ambient ones that are not also inheritable and
+// permitted, which the kernel refuses to raise (every `runc spec` of runc
+// 1.1 asks for those).
 func UnsupportedCaps(pc *specs.LinuxCapabilities) []string {
 	if pc == nil {
 		return nil
@@ -67,11 +56,13 @@ func UnsupportedCaps(pc *specs.LinuxCapabilities) []string {
 	var out []string
 	for _, set := range capSets(pc) {
 		for _, name := range set.names {
-			c, ok := capByName(name)
-			if !ok || seen[name] {
+			if seen[name] {
 				continue
 			}
+			c, ok := capByName(name)
 			switch {
+			case !ok:
+				out = append(out, name+" is unknown")
 			case c > last:
 				out = append(out, name+" is unknown to this kernel")
 			case !inBounding(c):
@@ -82,7 +73,18 @@ func UnsupportedCaps(pc *specs.LinuxCapabilities) []string {
 			seen[name] = true
 		}
 	}
+	for _, name := range pc.Ambient {
+		if !seen[name] && !ambientAllowed(pc, name) {
+			out = append(out, "can't raise ambient capability "+name+": it is not inheritable and permitted")
+		}
+	}
 	return out
+}
+
+// ambientAllowed says the ambient capability name may be raised: the
+// kernel wants it in the permitted and inheritable sets too.
+func ambientAllowed(pc *specs.LinuxCapabilities, name string) bool {
+	return slices.Contains(pc.Inheritable, name) && slices.Contains(pc.Permitted, name)
 }
 
 // inBounding says c is in the calling thread's bounding set (asked of the

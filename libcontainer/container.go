@@ -41,6 +41,7 @@ type Container struct {
 	State *State
 	h     *handle
 	warn  func(error)
+	debug func(string)
 	// master is the terminal of a foreground run's process.
 	master *os.File
 	// rootless: runo runs unprivileged.
@@ -133,10 +134,10 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		return nil, err
 	}
 	defer cons.Close()
-	c := &Container{ID: o.ID, h: h, warn: s.warn, rootless: s.Rootless, State: &State{
+	c := &Container{ID: o.ID, h: h, warn: s.warn, debug: s.Debug, rootless: s.Rootless, State: &State{
 		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
-		Hooks: spec.Hooks,
+		Hooks: spec.Hooks, Personality: spec.Linux.Personality, MemoryPolicy: spec.Linux.MemoryPolicy,
 	}}
 	if err := c.create(spec, config, o, cons, compiled); err != nil {
 		if derr := c.destroy(); derr != nil {
@@ -156,6 +157,11 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		return err
 	}
 	cg := c.cgroups()
+	// A process born in a frozen cgroup would stop there, and create with
+	// it: runc refuses such a cgroup.
+	if cg.Frozen() {
+		return errors.New("container's cgroup unexpectedly frozen")
+	}
 	if err := cg.Create(); err != nil {
 		return err
 	}
@@ -168,30 +174,32 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if err != nil {
 		return err
 	}
+	l := c.launchOf(spec, o, cg, cons, lis)
+	l.inherit = append(l.inherit, fifo)
+	b := c.bootstrapOf(config, o, fifo)
+	if cons != nil {
+		b.ConsoleFd = int(cons.child.Fd())
+	}
 	idmaps, err := openIDMapped(spec, st.Bundle)
 	if err != nil {
 		return err
 	}
-	l := c.launchOf(spec, o, cg, cons, lis)
-	l.inherit = append(l.inherit, fifo)
-	idmapFds := map[int]int{}
 	for i, f := range idmaps {
 		defer f.Close()
 		l.inherit = append(l.inherit, f)
-		idmapFds[i] = int(f.Fd())
+		b.IDMapFds[i] = int(f.Fd())
 	}
 	proc, err := l.start()
 	prog, cerr := compiled()
 	if err == nil {
 		err = cerr
 	}
-	pid := 0
 	if proc != nil {
-		pid = proc.pid
+		b.Pid = proc.pid
 		defer proc.close()
 	}
 	lis.start(prog, specs.State{
-		Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: pid, Bundle: st.Bundle, Annotations: st.Annotations,
+		Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: b.Pid, Bundle: st.Bundle, Annotations: st.Annotations,
 	})
 	if err != nil {
 		return err
@@ -201,44 +209,16 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if err := cg.Set(spec.Linux.Resources); err != nil {
 		return err
 	}
-	// config.json goes as read, cheaper than encoding the spec again.
-	b := bootstrap{
-		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifo.Fd()), NoPivot: o.NoPivot,
-		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
-		CgroupPaths: st.CgroupPaths, Pid: pid, IDMapFds: idmapFds,
-	}
-	if cons != nil {
-		b.ConsoleFd = int(cons.child.Fd())
-	}
 	if prog != nil {
 		b.Seccomp, b.SeccompFd = prog, lis.childFd()
 	}
-	if err := proc.send(&b); err != nil {
+	if err := proc.send(b); err != nil {
 		return err
 	}
 	if err := c.h.keep(config, prog); err != nil {
 		return err
 	}
-	// The pid is saved with the ready state: until then a killed runo's
-	// init is found through the cgroup, which it has been in since birth.
-	st.Pid = pid
-	if _, _, st.PidStartTime, err = procStat(pid); err != nil {
-		return fmt.Errorf("reading start time of init %d: %w", pid, err)
-	}
-	err = proc.await(func() error {
-		state := hookState(c.ID, Creating, pid, st.Bundle, st.Annotations)
-		if err := runHooks("prestart", spec.Hooks.Prestart, state); err != nil {
-			return err
-		}
-		return runHooks("createRuntime", spec.Hooks.CreateRuntime, state)
-	})
-	if errors.Is(err, errInitExited) {
-		err = errors.New("container init exited before it was ready")
-	}
-	if err != nil {
-		return err
-	}
-	if err := lis.wait(); err != nil {
+	if err := c.awaitReady(proc, spec.Hooks, lis); err != nil {
 		return err
 	}
 	// init sent the terminal before it was ready.
@@ -251,13 +231,52 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if err := c.h.save(st); err != nil {
 		return err
 	}
-	return announce(pid, o.PidFile, o.PidfdSocket)
+	return announce(st.Pid, o.PidFile, o.PidfdSocket)
+}
+
+// bootstrapOf is what create tells init, but for what only init's start
+// decides (its pid, the seccomp program, idmapped mounts). config.json goes
+// as read, cheaper than encoding the spec again.
+func (c *Container) bootstrapOf(config []byte, o CreateOpts, fifo *os.File) *bootstrap {
+	st := c.State
+	return &bootstrap{
+		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifo.Fd()), NoPivot: o.NoPivot,
+		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
+		CgroupPaths: st.CgroupPaths, IDMapFds: map[int]int{}, Debug: c.debug != nil,
+	}
+}
+
+// awaitReady records init's pid and waits for init to be ready, running
+// the runtime's create hooks where init stops for them.
+func (c *Container) awaitReady(proc *initProcess, hooks *specs.Hooks, lis *listener) error {
+	st := c.State
+	// The pid is saved with the ready state: until then a killed runo's
+	// init is found through the cgroup, which it has been in since birth.
+	st.Pid = proc.pid
+	var err error
+	if _, _, st.PidStartTime, err = procStat(proc.pid); err != nil {
+		return fmt.Errorf("reading start time of init %d: %w", proc.pid, err)
+	}
+	err = proc.await(func() error {
+		state := hookState(c.ID, Creating, proc.pid, st.Bundle, st.Annotations)
+		if err := runHooks("prestart", hooks.Prestart, state, st.Bundle); err != nil {
+			return err
+		}
+		return runHooks("createRuntime", hooks.CreateRuntime, state, st.Bundle)
+	})
+	if errors.Is(err, errInitExited) {
+		return errors.New("container init exited before it was ready")
+	}
+	if err != nil {
+		return err
+	}
+	return lis.wait()
 }
 
 // launchOf is how create starts init: in the namespaces the spec asks
 // for, with the caller's preserved descriptors.
 func (c *Container) launchOf(spec *specs.Spec, o CreateOpts, cg cgroups.Manager, cons *ptySocket, lis *listener) *launch {
-	l := &launch{cgroups: cg, preserveFds: o.ListenFds + o.PreserveFds, cons: cons, lis: lis}
+	l := &launch{cgroups: cg, preserveFds: o.ListenFds + o.PreserveFds, cons: cons, lis: lis, debug: c.debug}
 	for _, ns := range spec.Linux.Namespaces {
 		l.namespaces = append(l.namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
 		if ns.Type == specs.UserNamespace && ns.Path == "" {
@@ -307,13 +326,14 @@ func (s *Store) Load(id string, lock bool) (*Container, error) {
 		h.close()
 		return nil, err
 	}
-	return &Container{ID: id, State: st, h: h, warn: s.warn}, nil
+	return &Container{ID: id, State: st, h: h, warn: s.warn, debug: s.Debug}, nil
 }
 
 // List loads every container in the store, sorted by id.
 func (s *Store) List() ([]*Container, error) {
 	entries, err := os.ReadDir(s.Root)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) && !s.RootSet {
+		// The default root appears with the first container.
 		return nil, nil
 	}
 	if err != nil {
@@ -375,38 +395,52 @@ func (c *Container) Start() error {
 	}
 	if h := c.State.Hooks; h != nil {
 		state := hookState(c.ID, Running, c.State.Pid, c.State.Bundle, c.State.Annotations)
-		if err := runHooks("poststart", h.Poststart, state); err != nil {
-			c.warn(err)
+		if err := runHooks("poststart", h.Poststart, state, c.State.Bundle); err != nil {
+			// As runc: the container does not go on without its poststart
+			// hooks.
+			signalProcess(c.State.Pid, c.State.PidStartTime, unix.SIGKILL)
+			return err
 		}
 	}
 	return nil
 }
 
-// awaitFifo waits for init to write to exec.fifo: "0" as it executes the
-// process, or "1" and the reason it cannot (a startContainer hook failed).
-// A fifo reports no hang-up before its first writer, so init's death is
-// noticed by checking its pid.
+// awaitFifo waits for init's answer on exec.fifo (see execOnStart) and
+// for the end of it, which comes when the process is executed or init
+// exits. A fifo reports no hang-up before its first writer, so init's
+// death before it writes is noticed by checking its pid.
 func (c *Container) awaitFifo(fd int) error {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	var answer []byte
 	for {
 		n, err := unix.Poll(pfd, 100)
 		if err != nil && err != unix.EINTR {
 			return fmt.Errorf("waiting for init: %w", err)
 		}
-		if n > 0 {
-			var b [4096]byte
-			r, _ := unix.Read(fd, b[:])
-			switch {
-			case r >= 1 && b[0] == '0':
-				return nil
-			case r > 1:
-				return errors.New(string(b[1:r]))
+		if n <= 0 {
+			if !processAlive(c.State.Pid, c.State.PidStartTime) && len(answer) == 0 {
+				return errors.New("container init exited before the process could start")
 			}
-			return errors.New("container init exited before the process could start")
+			continue
 		}
-		if !processAlive(c.State.Pid, c.State.PidStartTime) {
-			return errors.New("container init exited before the process could start")
+		var b [4096]byte
+		r, err := unix.Read(fd, b[:])
+		if r > 0 {
+			answer = append(answer, b[:r]...)
+			continue
 		}
+		if err == unix.EAGAIN || err == unix.EINTR {
+			continue
+		}
+		switch {
+		case len(answer) == 0:
+			return errors.New("container init exited before the process could start")
+		case len(answer) > 1:
+			return errors.New(string(answer[1:]))
+		case answer[0] != '0':
+			return errors.New("container init failed to start the process")
+		}
+		return nil
 	}
 }
 
@@ -437,7 +471,12 @@ func (c *Container) Pids() ([]int, error) {
 	if err := c.check(OpPs); err != nil {
 		return nil, err
 	}
-	return c.cgroups().Pids()
+	pids, err := c.cgroups().Pids()
+	if err != nil && c.Status() == Stopped {
+		// A stopped container has nothing running, whatever is left of it.
+		return nil, nil
+	}
+	return pids, err
 }
 
 // Signal sends sig to the container's init, or with all to every process
@@ -509,7 +548,7 @@ func (c *Container) Delete(force bool) error {
 	}
 	if h := c.State.Hooks; h != nil {
 		state := hookState(c.ID, Stopped, 0, c.State.Bundle, c.State.Annotations)
-		if err := runHooks("poststop", h.Poststop, state); err != nil {
+		if err := runHooks("poststop", h.Poststop, state, c.State.Bundle); err != nil {
 			c.warn(err)
 		}
 	}

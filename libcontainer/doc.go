@@ -32,7 +32,7 @@
 //	process.noNewPrivileges           realInit.noNewPrivs                      init
 //	process.oomScoreAdj               realInit.oomScoreAdj                     init
 //	process.scheduler, ioPriority     validateSched; setSched                  runtime; init
-//	process.execCPUAffinity           setAffinity (exec)                       init
+//	process.execCPUAffinity           realInit.affinity (exec)                 init
 //	process.apparmorProfile,
 //	  selinuxLabel                    validateLSM; setLSM                      runtime; init
 //	hostname, domainname              setupSystem                              init

@@ -67,6 +67,9 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	for _, why := range UnsupportedCaps(p.Capabilities) {
+		c.warn(fmt.Errorf("process.capabilities: %s, and skipped", why))
+	}
 	cg, err := c.cgroups().Sub(o.Cgroups)
 	if err != nil {
 		return 0, err
@@ -188,7 +191,7 @@ var execNamespaces = []struct{ typ, file string }{
 // process that does not get to run is killed and reaped.
 func (c *Container) startExec(p *specs.Process, o ExecOpts, cg cgroups.Manager, cons *ptySocket, prog *seccomp.Program) (int, error) {
 	st := c.State
-	l := &launch{cgroups: cg, preserveFds: o.ListenFds + o.PreserveFds, cons: cons}
+	l := &launch{cgroups: cg, preserveFds: o.ListenFds + o.PreserveFds, cons: cons, debug: c.debug}
 	for _, ns := range execNamespaces {
 		path := fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns.file)
 		if sameFile(path, "/proc/self/ns/"+ns.file) {
@@ -204,7 +207,10 @@ func (c *Container) startExec(p *specs.Process, o ExecOpts, cg cgroups.Manager, 
 	if err != nil {
 		return 0, err
 	}
-	b := &bootstrap{ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds, Seccomp: prog, LastCap: int(last)}
+	b := &bootstrap{
+		ID: c.ID, Exec: p, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds, Seccomp: prog, LastCap: int(last),
+		Personality: st.Personality, MemoryPolicy: st.MemoryPolicy, Debug: c.debug != nil,
+	}
 	if cons != nil {
 		b.ConsoleFd = int(cons.child.Fd())
 	}

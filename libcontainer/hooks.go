@@ -23,18 +23,20 @@ func hookState(id string, status Status, pid int, bundle string, annotations map
 	return b
 }
 
-// runHooks runs hooks in order, each with state on stdin, and stops at the
-// first that fails. kind names them in errors ("createRuntime").
-func runHooks(kind string, hooks []specs.Hook, state []byte) error {
+// runHooks runs hooks in order, each with state on stdin and dir as its
+// working directory (the bundle, as runc runs them: hooks read config.json
+// from there), and stops at the first that fails. kind names them in
+// errors, in runc's words ("error running createRuntime hook #1: ...").
+func runHooks(kind string, hooks []specs.Hook, state []byte, dir string) error {
 	for i, h := range hooks {
-		if err := runHook(h, state); err != nil {
-			return fmt.Errorf("%s hook %d (%s): %w", kind, i, h.Path, err)
+		if err := runHook(h, state, dir); err != nil {
+			return fmt.Errorf("error running %s hook #%d (%s): %w", kind, i, h.Path, err)
 		}
 	}
 	return nil
 }
 
-func runHook(h specs.Hook, state []byte) error {
+func runHook(h specs.Hook, state []byte, dir string) error {
 	ctx := context.Background()
 	if h.Timeout != nil {
 		var cancel context.CancelFunc
@@ -46,6 +48,7 @@ func runHook(h specs.Hook, state []byte) error {
 		cmd.Args = h.Args
 	}
 	cmd.Env = h.Env
+	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(state)
 	// The output is kept for the error message only, and bounded: a hook
 	// that writes without end must not fill runo's memory.

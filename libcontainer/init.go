@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -38,18 +39,35 @@ func Init() int {
 		// The runtime went away before sending anything: nothing to do.
 		return 1
 	}
+	enc := json.NewEncoder(conn)
+	if b.Debug {
+		initDebug = func(msg string) { enc.Encode(initMsg{Type: msgLog, Error: msg}) }
+	}
+	debugf("child process in init(): setting up container %s", b.ID)
 	p, err := setupInit(conn, dec, &b)
 	if err != nil {
-		json.NewEncoder(conn).Encode(initMsg{Type: msgError, Error: err.Error()})
+		enc.Encode(initMsg{Type: msgError, Error: err.Error()})
 		return 1
 	}
-	if err := json.NewEncoder(conn).Encode(initMsg{Type: msgReady}); err != nil {
+	debugf("init: closing the pipe to signal completion")
+	if err := enc.Encode(initMsg{Type: msgReady}); err != nil {
 		return 1
 	}
+	initDebug = nil
 	conn.Close()
 	err = p.execOnStart()
 	fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
 	return 1
+}
+
+// initDebug sends a debug line to the runtime, while init is connected to
+// it and --debug asked for them.
+var initDebug func(string)
+
+func debugf(format string, args ...any) {
+	if initDebug != nil {
+		initDebug(fmt.Sprintf(format, args...))
+	}
 }
 
 // setupInit sets up the container (create) or the process (exec).
@@ -69,10 +87,9 @@ func setupInit(conn *os.File, dec *json.Decoder, b *bootstrap) (*userProcess, er
 
 // userProcess is the process init executes at start.
 type userProcess struct {
-	path        string
-	args, env   []string
-	fifo        *os.File
-	preserveFds int
+	path      string
+	args, env []string
+	fifo      *os.File
 	// seccomp, if set, is loaded just before the exec.
 	seccomp *seccomp.Program
 	// procFds is /proc/self/fd of the host's procfs, when init pivoted.
@@ -92,19 +109,28 @@ func setupExec(sys initSys, b *bootstrap) (*userProcess, error) {
 			return nil, err
 		}
 	}
-	o := procOpts{preserveFds: b.PreserveFds, seccomp: b.Seccomp, seccompFd: b.SeccompFd}
-	aff := b.Exec.ExecCPUAffinity
-	if aff == nil {
-		return setupProcess(sys, b.Exec, o)
+	// As for the container's: what is not namespaced, exec sets anew.
+	if err := sys.personality(b.Personality); err != nil {
+		return nil, err
 	}
-	if err := sys.affinity(aff.Initial); err != nil {
+	if err := sys.memoryPolicy(b.MemoryPolicy); err != nil {
+		return nil, err
+	}
+	o := procOpts{preserveFds: b.PreserveFds, seccomp: b.Seccomp, seccompFd: b.SeccompFd}
+	// Not the affinity of the runo that ran exec: the container's cpus, or
+	// execCPUAffinity's.
+	var initial, final string
+	if aff := b.Exec.ExecCPUAffinity; aff != nil {
+		initial, final = aff.Initial, aff.Final
+	}
+	if err := sys.affinity(initial); err != nil {
 		return nil, err
 	}
 	p, err := setupProcess(sys, b.Exec, o)
-	if err != nil {
-		return nil, err
+	if err != nil || final == "" {
+		return p, err
 	}
-	return p, sys.affinity(aff.Final)
+	return p, sys.affinity(final)
 }
 
 // createHooks runs the hooks of create at their point, mounts made and
@@ -125,7 +151,7 @@ func createHooks(conn *os.File, dec *json.Decoder, b *bootstrap, spec *specs.Spe
 		return fmt.Errorf("waiting for the runtime's hooks: got %q", msg.Type)
 	}
 	state := hookState(b.ID, Creating, b.Pid, b.Bundle, spec.Annotations)
-	return runHooks("createContainer", spec.Hooks.CreateContainer, state)
+	return runHooks("createContainer", spec.Hooks.CreateContainer, state, b.Bundle)
 }
 
 // setup does everything that can fail before the container is created, so
@@ -186,13 +212,25 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*us
 		}
 	}
 	spec.Process.Env = listenEnv(spec.Process.Env, b.ListenFds)
+	// Not the affinity of the runo that ran create: every cpu of the
+	// container's cpuset.
+	if err := sys.affinity(""); err != nil {
+		return nil, err
+	}
 	p, err := setupProcess(sys, spec.Process, procOpts{fifo: fifo, preserveFds: b.PreserveFds, seccomp: b.Seccomp, seccompFd: b.SeccompFd})
 	if err != nil {
 		return nil, err
 	}
 	p.procFds = procFds
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
-		p.startHooks = spec.Hooks.StartContainer
+		// Run in the process's directory and, unless they have their own,
+		// with its environment, as runc runs them.
+		p.startHooks = slices.Clone(spec.Hooks.StartContainer)
+		for i := range p.startHooks {
+			if p.startHooks[i].Env == nil {
+				p.startHooks[i].Env = p.env
+			}
+		}
 		p.hookState = hookState(b.ID, Created, b.Pid, b.Bundle, spec.Annotations)
 	}
 	return p, nil
@@ -225,37 +263,44 @@ func reopenFifo(fifo, procFds *os.File) (int, error) {
 
 // execOnStart blocks until `runo start` opens exec.fifo for reading (for
 // exec, which has no fifo, it goes on at once), then executes the user's
-// process with only stdio and the preserved descriptors open.
+// process. Every other descriptor is close-on-exec by now (setupProcess),
+// and what runs here must work under the process's seccomp filter, which
+// the startContainer hooks run under too, as in runc.
+//
+// start learns from the fifo whether the process runs: "1" and why not,
+// or "0" and, should the exec itself fail, why; the fifo is close-on-exec,
+// so its end tells start that the exec happened.
 func (p *userProcess) execOnStart() error {
+	fifo := -1
 	if p.fifo != nil {
-		fd, err := reopenFifo(p.fifo, p.procFds)
-		if err != nil {
+		var err error
+		if fifo, err = reopenFifo(p.fifo, p.procFds); err != nil {
 			return fmt.Errorf("opening exec fifo: %w", err)
 		}
-		// start learns from the fifo whether the process runs: "0", or "1"
-		// and why not.
-		answer := []byte("0")
-		hookErr := runHooks("startContainer", p.startHooks, p.hookState)
-		if hookErr != nil {
-			answer = append([]byte("1"), hookErr.Error()...)
+	}
+	var err error
+	if p.seccomp != nil {
+		if _, err = seccomp.Load(p.seccomp); err != nil {
+			err = fmt.Errorf("linux.seccomp: %w", err)
 		}
-		if _, err := unix.Write(fd, answer); err != nil {
+	}
+	if err == nil {
+		err = runHooks("startContainer", p.startHooks, p.hookState, "")
+	}
+	if err != nil {
+		if fifo >= 0 {
+			unix.Write(fifo, append([]byte("1"), err.Error()...))
+		}
+		return err
+	}
+	if fifo >= 0 {
+		if _, err := unix.Write(fifo, []byte("0")); err != nil {
 			return fmt.Errorf("writing exec fifo: %w", err)
 		}
-		unix.Close(fd)
-		if hookErr != nil {
-			return hookErr
-		}
 	}
-	if err := unix.CloseRange(uint(3+p.preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("marking descriptors close-on-exec: %w", err)
+	err = fmt.Errorf("exec %s: %w", p.path, syscall.Exec(p.path, p.args, p.env))
+	if fifo >= 0 {
+		unix.Write(fifo, []byte(err.Error()))
 	}
-	// As few syscalls as possible run under the filter before the exec.
-	if p.seccomp != nil {
-		if _, err := seccomp.Load(p.seccomp); err != nil {
-			return fmt.Errorf("linux.seccomp: %w", err)
-		}
-	}
-	err := syscall.Exec(p.path, p.args, p.env)
-	return fmt.Errorf("exec %s: %w", p.path, err)
+	return err
 }

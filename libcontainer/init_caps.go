@@ -31,6 +31,9 @@ func newProcessCaps(pc *specs.LinuxCapabilities) (*processCaps, error) {
 		for _, name := range set.names {
 			// What init's bounding set lacks cannot be had: skipped (the
 			// runtime warned).
+			if set.kind == capability.AMBIENT && !ambientAllowed(pc, name) {
+				continue
+			}
 			if c, ok := capByName(name); ok && c <= last && inBounding(c) {
 				caps.Set(set.kind, c)
 			}

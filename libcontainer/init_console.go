@@ -21,6 +21,14 @@ func setupConsole(sock int, size *specs.Box, bind bool, uid uint32) error {
 		return fmt.Errorf("process.terminal: %w", err)
 	}
 	defer slave.Close()
+	// Output lines end in \n alone, as runc leaves them (ONLCR off).
+	if t, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS); err == nil {
+		t.Oflag &^= unix.ONLCR
+		if err := unix.IoctlSetTermios(int(slave.Fd()), unix.TCSETS, t); err != nil {
+			master.Close()
+			return fmt.Errorf("process.terminal: clearing ONLCR: %w", err)
+		}
+	}
 	if size != nil {
 		ws := &unix.Winsize{Row: uint16(size.Height), Col: uint16(size.Width)}
 		if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,6 +56,10 @@ func setupProcess(sys initSys, p *specs.Process, o procOpts) (*userProcess, erro
 	if err := sys.ownStdio(p.User.UID); err != nil {
 		return nil, err
 	}
+	// Before any filter: a strict profile may not allow close_range.
+	if err := sys.closeOnExec(3 + o.preserveFds); err != nil {
+		return nil, err
+	}
 	if o.seccomp != nil && !p.NoNewPrivileges {
 		if err := sys.loadSeccomp(o); err != nil {
 			return nil, err
@@ -83,7 +88,7 @@ func setupProcess(sys initSys, p *specs.Process, o procOpts) (*userProcess, erro
 	if err != nil {
 		return nil, err
 	}
-	return &userProcess{path: path, args: p.Args, env: env, fifo: o.fifo, preserveFds: o.preserveFds, seccomp: o.seccomp}, nil
+	return &userProcess{path: path, args: p.Args, env: env, fifo: o.fifo, seccomp: o.seccomp}, nil
 }
 
 // loadSeccomp loads the filter and sends its listener, if any, to the
@@ -117,14 +122,7 @@ var rlimits = map[string]int{
 // filled in from the container's /etc/passwd when the config lacks it.
 func setUser(p *specs.Process) ([]string, error) {
 	u := p.User
-	env := p.Env
-	if !hasEnv(env, "HOME") {
-		home := "/"
-		if users, err := user.ParsePasswdFileFilter("/etc/passwd", func(e user.User) bool { return e.Uid == int(u.UID) }); err == nil && len(users) > 0 {
-			home = users[0].Home
-		}
-		env = append(append([]string(nil), env...), "HOME="+home)
-	}
+	env := processEnv(p.Env, u.UID)
 	// Only this thread's credentials change: the process is executed from
 	// it (init's main goroutine is locked to it) and takes them. Go's own
 	// setuid calls stop every thread, ~0.1 ms each; init's other threads
@@ -185,13 +183,33 @@ func setgroupsDenied() bool {
 	return err == nil && strings.TrimSpace(string(b)) == "deny"
 }
 
-func hasEnv(env []string, name string) bool {
-	for _, e := range env {
-		if strings.HasPrefix(e, name+"=") {
-			return true
+// processEnv is the environment the process gets, as runc makes it: of a
+// variable given twice only the last stays (where it stood), and HOME,
+// when missing or empty, comes from the container's /etc/passwd ("/"
+// without an entry).
+func processEnv(env []string, uid uint32) []string {
+	out := make([]string, 0, len(env)+1)
+	seen := map[string]bool{}
+	for i := len(env) - 1; i >= 0; i-- {
+		name, value, _ := strings.Cut(env[i], "=")
+		if seen[name] {
+			continue
 		}
+		seen[name] = true
+		if name == "HOME" && value == "" {
+			continue
+		}
+		out = append(out, env[i])
 	}
-	return false
+	slices.Reverse(out)
+	if !slices.ContainsFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "HOME=") }) {
+		home := "/"
+		if users, err := user.ParsePasswdFileFilter("/etc/passwd", func(e user.User) bool { return e.Uid == int(uid) }); err == nil && len(users) > 0 {
+			home = users[0].Home
+		}
+		out = append(out, "HOME="+home)
+	}
+	return out
 }
 
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -291,22 +309,6 @@ func setSched(p *specs.Process) error {
 		if _, _, e := unix.Syscall(unix.SYS_IOPRIO_SET, whoProcess, 0, uintptr(prio)); e != 0 {
 			return fmt.Errorf("process.ioPriority: %w", e)
 		}
-	}
-	return nil
-}
-
-// setAffinity pins the calling thread, and so the process it executes, to
-// the cpus of list (which validation has checked).
-func setAffinity(list string) error {
-	if list == "" {
-		return nil
-	}
-	set, err := parseCPUList(list)
-	if err != nil {
-		return err
-	}
-	if err := unix.SchedSetaffinity(0, set); err != nil {
-		return fmt.Errorf("process.execCPUAffinity %s: %w", list, err)
 	}
 	return nil
 }

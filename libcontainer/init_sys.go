@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -23,6 +24,7 @@ type initSys interface {
 	personality(pe *specs.LinuxPersonality) error
 	memoryPolicy(mp *specs.LinuxMemoryPolicy) error
 	finishRootfs(r *rootfs) error
+	// affinity pins init to cpus, or to every cpu its cpuset allows.
 	affinity(cpus string) error
 	rlimits(rls []specs.POSIXRlimit) error
 	oomScoreAdj(adj int) error
@@ -33,6 +35,8 @@ type initSys interface {
 	// sets once the user has changed.
 	dropBounding(pc *specs.LinuxCapabilities) (*processCaps, error)
 	ownStdio(uid uint32) error
+	// closeOnExec marks every descriptor from "from" up close-on-exec.
+	closeOnExec(from int) error
 	loadSeccomp(o procOpts) error
 	setUser(p *specs.Process) ([]string, error)
 	applyCaps(caps *processCaps) error
@@ -58,7 +62,6 @@ func (realInit) personality(pe *specs.LinuxPersonality) error { return setPerson
 func (realInit) memoryPolicy(mp *specs.LinuxMemoryPolicy) error {
 	return setMemoryPolicy(mp)
 }
-func (realInit) affinity(cpus string) error                         { return setAffinity(cpus) }
 func (realInit) sched(p *specs.Process) error                       { return setSched(p) }
 func (realInit) lsm(p *specs.Process) error                         { return setLSM(p) }
 func (realInit) ownStdio(uid uint32) error                          { return ownStdio(uid) }
@@ -121,5 +124,56 @@ func (realInit) noNewPrivs() error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("process.noNewPrivileges: %w", err)
 	}
+	return nil
+}
+
+func (realInit) closeOnExec(from int) error {
+	err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	// No close_range (an older kernel, or a filter runo runs under): each
+	// descriptor listed in a procfs nothing in the container can cover.
+	if procRoot == nil {
+		if procRoot, err = procfs.OpenProcRoot(); err != nil {
+			return fmt.Errorf("marking descriptors close-on-exec: opening procfs: %w", err)
+		}
+	}
+	dir, done, err := procRoot.OpenThreadSelf("fd")
+	if err != nil {
+		return fmt.Errorf("marking descriptors close-on-exec: %w", err)
+	}
+	defer done()
+	defer dir.Close()
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("marking descriptors close-on-exec: %w", err)
+	}
+	for _, name := range names {
+		if fd, err := strconv.Atoi(name); err == nil && fd >= from && fd != int(dir.Fd()) {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
+
+func (realInit) affinity(cpus string) error {
+	var set unix.CPUSet
+	if cpus == "" {
+		// The kernel keeps of a full mask what the cpuset allows.
+		for c := range len(set) * 64 {
+			set.Set(c)
+		}
+	} else {
+		p, err := parseCPUList(cpus)
+		if err != nil {
+			return fmt.Errorf("process.execCPUAffinity: %w", err)
+		}
+		set = *p
+	}
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("setting the cpu affinity to %q: %w", cpus, err)
+	}
+	debugf("nsexec: affinity: 0x%x", uint64(set[0]))
 	return nil
 }

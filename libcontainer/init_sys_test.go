@@ -17,21 +17,27 @@ type recorder struct{ steps []string }
 
 func (r *recorder) add(step string) error { r.steps = append(r.steps, step); return nil }
 
-func (r *recorder) joinKeyring(string) error                      { return r.add("keyring") }
-func (r *recorder) prepareRootfs(*rootfs) error                   { return r.add("mounts+devices") }
-func (r *recorder) pivotRoot(*rootfs, bool) error                 { return r.add("pivot_root") }
-func (r *recorder) console(int, *specs.Box, bool, uint32) error   { return r.add("console") }
-func (r *recorder) kernelSettings(*specs.Spec) error              { return r.add("hostname+sysctl") }
-func (r *recorder) personality(*specs.LinuxPersonality) error     { return r.add("personality") }
-func (r *recorder) memoryPolicy(*specs.LinuxMemoryPolicy) error   { return r.add("mempolicy") }
-func (r *recorder) finishRootfs(*rootfs) error                    { return r.add("masked+readonly") }
-func (r *recorder) affinity(cpus string) error                    { return r.add("affinity " + cpus) }
+func (r *recorder) joinKeyring(string) error                    { return r.add("keyring") }
+func (r *recorder) prepareRootfs(*rootfs) error                 { return r.add("mounts+devices") }
+func (r *recorder) pivotRoot(*rootfs, bool) error               { return r.add("pivot_root") }
+func (r *recorder) console(int, *specs.Box, bool, uint32) error { return r.add("console") }
+func (r *recorder) kernelSettings(*specs.Spec) error            { return r.add("hostname+sysctl") }
+func (r *recorder) personality(*specs.LinuxPersonality) error   { return r.add("personality") }
+func (r *recorder) memoryPolicy(*specs.LinuxMemoryPolicy) error { return r.add("mempolicy") }
+func (r *recorder) finishRootfs(*rootfs) error                  { return r.add("masked+readonly") }
+func (r *recorder) affinity(cpus string) error {
+	if cpus == "" {
+		cpus = "all"
+	}
+	return r.add("affinity " + cpus)
+}
 func (r *recorder) rlimits([]specs.POSIXRlimit) error             { return r.add("rlimits") }
 func (r *recorder) oomScoreAdj(int) error                         { return r.add("oom_score_adj") }
 func (r *recorder) chdir(string) error                            { return r.add("cwd") }
 func (r *recorder) sched(*specs.Process) error                    { return r.add("sched") }
 func (r *recorder) lsm(*specs.Process) error                      { return r.add("lsm") }
 func (r *recorder) ownStdio(uint32) error                         { return r.add("stdio owner") }
+func (r *recorder) closeOnExec(int) error                         { return r.add("cloexec") }
 func (r *recorder) loadSeccomp(procOpts) error                    { return r.add("seccomp") }
 func (r *recorder) setUser(p *specs.Process) ([]string, error)    { return p.Env, r.add("user") }
 func (r *recorder) applyCaps(*processCaps) error                  { return r.add("caps") }
@@ -69,7 +75,7 @@ func ordered(t *testing.T, got []string, want string) {
 // paths, the bounding set before the user change, seccomp before the user
 // change without no_new_privs and after everything with it.
 func TestInitOrder(t *testing.T) {
-	spec := DefaultSpec()
+	spec := defaultSpec()
 	spec.Process.NoNewPrivileges = false
 	spec.Process.Args = []string{"sh"}
 	spec.Process.OOMScoreAdj = new(int)
@@ -81,7 +87,7 @@ func TestInitOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	ordered(t, sys.steps, "keyring, mounts+devices, create hooks, pivot_root, console, hostname+sysctl, personality, mempolicy, "+
-		"masked+readonly, rlimits, oom_score_adj, cwd, sched, lsm, bounding set, stdio owner, seccomp, user, caps, lookPath")
+		"masked+readonly, affinity all, rlimits, oom_score_adj, cwd, sched, lsm, bounding set, stdio owner, cloexec, seccomp, user, caps, lookPath")
 	if p.seccomp != nil {
 		t.Error("a filter loaded before the user change is loaded again at exec")
 	}
@@ -89,7 +95,7 @@ func TestInitOrder(t *testing.T) {
 
 func TestInitOrderNoNewPrivileges(t *testing.T) {
 	for _, notify := range []bool{false, true} {
-		spec := DefaultSpec()
+		spec := defaultSpec()
 		spec.Process.Terminal = false
 		spec.Process.NoNewPrivileges = true
 		b, spec := testBootstrap(t, spec)
@@ -101,7 +107,7 @@ func TestInitOrderNoNewPrivileges(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := "mounts+devices, pivot_root, hostname+sysctl, personality, mempolicy, masked+readonly, " +
-			"rlimits, cwd, sched, lsm, bounding set, stdio owner, user, caps, no_new_privs"
+			"affinity all, rlimits, cwd, sched, lsm, bounding set, stdio owner, cloexec, user, caps, no_new_privs"
 		if notify {
 			// A notifying filter's listener must reach the agent during create.
 			want += ", seccomp"
@@ -116,7 +122,7 @@ func TestInitOrderNoNewPrivileges(t *testing.T) {
 // TestInitOrderNoMountNamespace: without a mount namespace of its own,
 // init touches no mounts.
 func TestInitOrderNoMountNamespace(t *testing.T) {
-	spec := DefaultSpec()
+	spec := defaultSpec()
 	spec.Process.Terminal = false
 	spec.Linux.Namespaces = slices.DeleteFunc(spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.MountNamespace })
 	b, spec := testBootstrap(t, spec)
@@ -134,11 +140,24 @@ func TestInitOrderNoMountNamespace(t *testing.T) {
 // TestExecOrder: exec's terminal first, the whole setup pinned to the
 // initial cpus, the process to the final ones.
 func TestExecOrder(t *testing.T) {
-	p := DefaultSpec().Process
+	p := defaultSpec().Process
 	p.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "1"}
 	sys := &recorder{}
 	if _, err := setupExec(sys, &bootstrap{Exec: p}); err != nil {
 		t.Fatal(err)
 	}
-	ordered(t, sys.steps, "console, affinity 0, rlimits, cwd, sched, lsm, bounding set, stdio owner, user, caps, no_new_privs, lookPath, affinity 1")
+	ordered(t, sys.steps, "console, personality, mempolicy, affinity 0, rlimits, cwd, sched, lsm, bounding set, stdio owner, cloexec, user, caps, no_new_privs, lookPath, affinity 1")
+}
+
+func TestProcessEnv(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"A=1", "B=2", "A=3", "HOME=/h"}, []string{"B=2", "A=3", "HOME=/h"}},
+		{[]string{"HOME=/h", "HOME="}, []string{"HOME=/"}},
+		{[]string{"PATH=/bin"}, []string{"PATH=/bin", "HOME=/"}},
+	} {
+		// uid 4242 has no entry in the host's /etc/passwd, read here.
+		if got := processEnv(c.in, 4242); !slices.Equal(got, c.want) {
+			t.Errorf("processEnv(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
 }

@@ -31,15 +31,19 @@ type launch struct {
 	inherit []*os.File
 	cons    *ptySocket
 	lis     *listener
+	// debug logs the steps of the launch and init's lines, or is nil.
+	debug func(string)
 }
 
 // initProcess is a started `runo init` and the runtime's end of its sync
 // socket.
 type initProcess struct {
-	pid  int
-	conn *os.File
-	enc  *json.Encoder
-	dec  *json.Decoder
+	pid int
+	// debug takes init's log lines, when --debug asked for them.
+	debug func(string)
+	conn  *os.File
+	enc   *json.Encoder
+	dec   *json.Decoder
 }
 
 // start starts `runo init` inside the namespaces and cgroups of l, holding
@@ -85,12 +89,18 @@ func (l *launch) start() (*initProcess, error) {
 	if l.lis != nil {
 		cfg.KeepFds = append(cfg.KeepFds, l.lis.childFd())
 	}
+	if l.debug != nil {
+		l.debug(fmt.Sprintf("nsexec container setup: %d namespaces to join or make, %d descriptors kept", len(cfg.Namespaces), len(cfg.KeepFds)))
+	}
 	pid, err := nsenter.Start(cfg)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	return &initProcess{pid: pid, conn: conn, enc: json.NewEncoder(conn), dec: json.NewDecoder(conn)}, nil
+	if l.debug != nil {
+		l.debug(fmt.Sprintf("nsexec: runo init started as pid %d", pid))
+	}
+	return &initProcess{pid: pid, debug: l.debug, conn: conn, enc: json.NewEncoder(conn), dec: json.NewDecoder(conn)}, nil
 }
 
 // send writes the bootstrap, the first thing init reads.
@@ -121,6 +131,10 @@ func (p *initProcess) await(hooks func() error) error {
 			return nil
 		case msgError:
 			return errors.New(msg.Error)
+		case msgLog:
+			if p.debug != nil {
+				p.debug(msg.Error)
+			}
 		case msgHooks:
 			if hooks == nil {
 				return errors.New("runo init asked for hooks at exec")

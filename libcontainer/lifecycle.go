@@ -41,7 +41,7 @@ var lifecycle = map[Op][]Status{
 	OpExec:        {Created, Running},
 	OpExecPaused:  {Created, Running, Paused},
 	OpUpdate:      {Created, Running, Paused},
-	OpPs:          {Created, Running, Paused},
+	OpPs:          {Created, Running, Paused, Stopped},
 	OpStats:       {Created, Running, Paused},
 	OpDelete:      {Created, Stopped},
 	OpDeleteForce: {Creating, Created, Running, Paused, Stopped},

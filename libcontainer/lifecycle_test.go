@@ -46,8 +46,7 @@ func TestLifecycle(t *testing.T) {
 			Stopped: "container not running",
 		},
 		OpPs: {
-			Creating: "cannot ps container c: it is creating", Created: ok, Running: ok, Paused: ok,
-			Stopped: "container not running",
+			Creating: "cannot ps container c: it is creating", Created: ok, Running: ok, Paused: ok, Stopped: ok,
 		},
 		OpStats: {
 			Creating: "cannot events container c: it is creating", Created: ok, Running: ok, Paused: ok,

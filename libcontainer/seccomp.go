@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -43,16 +45,17 @@ func readProgram(path string) (*seccomp.Program, error) {
 	return &p, nil
 }
 
-// seccompCache is the directory under --root of the programs compiled
-// before; "@" is in no container id.
-const seccompCache = "@seccomp"
+// seccompCacheSize bounds the programs kept: each profile an engine uses
+// (docker's, podman's, a pod's) and each runo binary makes one.
+const seccompCacheSize = 64
 
 // compileSeccomp returns the program of c, compiled by libseccomp (6.9 ms
 // for a profile like docker's) or, when this same runo binary compiled the
-// same profile before, read from the store's cache. The key covers the
-// profile and the binary (device, inode, size, mtime), so another build
-// compiles afresh. The cache is an optimisation: failing to write it is
-// not an error.
+// same profile before, read from the store's cache (CacheDir, outside the
+// state root: engines take whatever is in their root for leftovers). The
+// key covers the profile and the binary (device, inode, size, mtime), so
+// another build compiles afresh. The cache is an optimisation: failing to
+// write it is not an error.
 func (s *Store) compileSeccomp(c *specs.LinuxSeccomp) (*seccomp.Program, error) {
 	var path string
 	var exe unix.Stat_t
@@ -60,11 +63,11 @@ func (s *Store) compileSeccomp(c *specs.LinuxSeccomp) (*seccomp.Program, error) 
 	if err == nil {
 		err = unix.Stat("/proc/self/exe", &exe)
 	}
-	if err == nil {
+	if err == nil && s.CacheDir != "" {
 		h := sha256.New()
 		fmt.Fprintf(h, "%d %d %d %d\n", exe.Dev, exe.Ino, exe.Size, exe.Mtim.Nano())
 		h.Write(profile)
-		path = filepath.Join(s.Root, seccompCache, hex.EncodeToString(h.Sum(nil)))
+		path = filepath.Join(s.CacheDir, "seccomp", hex.EncodeToString(h.Sum(nil)))
 		if p, err := readProgram(path); err == nil && p != nil {
 			return p, nil
 		}
@@ -74,9 +77,33 @@ func (s *Store) compileSeccomp(c *specs.LinuxSeccomp) (*seccomp.Program, error) 
 		return p, err
 	}
 	if data, err := json.Marshal(p); err == nil && os.MkdirAll(filepath.Dir(path), 0o700) == nil {
-		writeFileAtomic(path, data, 0o600)
+		if writeFileAtomic(path, data, 0o600) == nil {
+			evictOldest(filepath.Dir(path), seccompCacheSize)
+		}
 	}
 	return p, nil
+}
+
+// evictOldest removes the least recently written files of dir beyond keep.
+func evictOldest(dir string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= keep {
+		return
+	}
+	type file struct {
+		name string
+		mod  time.Time
+	}
+	var files []file
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			files = append(files, file{e.Name(), info.ModTime()})
+		}
+	}
+	slices.SortFunc(files, func(a, b file) int { return b.mod.Compare(a.mod) })
+	for _, f := range files[min(keep, len(files)):] {
+		os.Remove(filepath.Join(dir, f.name))
+	}
 }
 
 // listener hands the seccomp listener init loads to the agent at the

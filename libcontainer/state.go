@@ -76,6 +76,10 @@ type State struct {
 	CgroupDirs  []string          `json:"cgroup_dirs,omitempty"`
 	// Hooks are config.json's, for start and delete.
 	Hooks *specs.Hooks `json:"hooks,omitempty"`
+	// Personality and MemoryPolicy are config.json's, which exec applies
+	// too.
+	Personality  *specs.LinuxPersonality  `json:"personality,omitempty"`
+	MemoryPolicy *specs.LinuxMemoryPolicy `json:"memory_policy,omitempty"`
 	// Damaged says why state.json could not be read; the rest was
 	// recovered (see recover) and is never saved.
 	Damaged string `json:"-"`
@@ -84,12 +88,21 @@ type State struct {
 // Store is the --root directory, one subdirectory per container.
 type Store struct {
 	Root string
+	// CacheDir holds what runo keeps between containers that is not state
+	// (compiled seccomp programs); "" keeps nothing.
+	CacheDir string
+	// RootSet says Root was given (--root), so that a missing one is an
+	// error for list, as in runc, where the default's is not.
+	RootSet bool
 	// Rootless is set when runo runs unprivileged: cgroups that are not
 	// delegated are skipped, and id maps go through newuidmap.
 	Rootless bool
 	// Warn reports what goes wrong without failing the operation: a
 	// poststart or poststop hook.
 	Warn func(error)
+	// Debug, if set, takes debug lines: the steps of create and exec, and
+	// init's own.
+	Debug func(string)
 }
 
 // lockMode is how a handle holds a container's lock.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -121,5 +123,26 @@ func TestLockSerialisesWriters(t *testing.T) {
 	h.close()
 	if err := <-got; !errors.Is(err, ErrNotExist) {
 		t.Errorf("waiter after delete: %v, want ErrNotExist", err)
+	}
+}
+
+func TestEvictOldestKeepsTheNewest(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 5 {
+		p := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mod := time.Unix(int64(1000+i), 0)
+		os.Chtimes(p, mod, mod)
+	}
+	evictOldest(dir, 3)
+	names, _ := os.ReadDir(dir)
+	var got []string
+	for _, n := range names {
+		got = append(got, n.Name())
+	}
+	if strings.Join(got, ",") != "2,3,4" {
+		t.Fatalf("left %v, want the three newest", got)
 	}
 }

@@ -143,9 +143,6 @@ func validateProcess(p *specs.Process) error {
 			return fmt.Errorf("process.rlimits[%d]: soft limit %d is above hard limit %d", i, r.Soft, r.Hard)
 		}
 	}
-	if err := validateCaps(p.Capabilities); err != nil {
-		return err
-	}
 	if err := validateSched(p); err != nil {
 		return err
 	}

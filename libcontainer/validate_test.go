@@ -54,7 +54,7 @@ func TestValidate(t *testing.T) {
 		{"unknown namespace", func(s *specs.Spec) { s.Linux.Namespaces[2].Type = "foo" }, `linux.namespaces[2].type: unknown "foo"`},
 		{"duplicate namespace", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "ipc"})
-		}, `linux.namespaces[6].type: duplicate "ipc"`},
+		}, `linux.namespaces[5].type: duplicate "ipc"`},
 		{"user namespace without maps", func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
 		}, "linux.uidMappings: a new user namespace needs them"},
@@ -79,7 +79,7 @@ func TestValidate(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "config"), nil, 0o644)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := DefaultSpec()
+			s := defaultSpec()
 			tc.change(s)
 			err := Validate(s, dir)
 			switch {

@@ -30,9 +30,6 @@ setup_file() {
 teardown_file() {
 	podman_ rm -af > /dev/null 2>&1 || true
 	podman_ rmi -af > /dev/null 2>&1 || true
-	# podman passes no --root: runo kept the profiles it compiled in its
-	# default one.
-	rm -rf /run/runo/@seccomp
 	grep " $E2E/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 }
 

@@ -71,11 +71,13 @@ check_own_cgroups() {
 }
 
 @test "CVE-2023-25809: without a cgroup namespace the container sees only its own cgroups, read-only" {
-	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+	# runo spec, as runc spec, makes no cgroup namespace on a v1 or hybrid host.
+	[ "$(jq '[.linux.namespaces[] | select(.type == "cgroup")] | length' "$BUNDLE/config.json")" -eq 0 ]
 	check_own_cgroups
 }
 
 @test "with a cgroup namespace the container's cgroup is its root" {
+	update_config '.linux.namespaces += [{"type": "cgroup"}]'
 	run_in 'cat /proc/self/cgroup'
 	[ "$status" -eq 0 ]
 	while IFS=: read -r _ _ path; do
@@ -84,6 +86,7 @@ check_own_cgroups() {
 }
 
 @test "with a cgroup namespace the container sees its own cgroups, read-only" {
+	update_config '.linux.namespaces += [{"type": "cgroup"}]'
 	check_own_cgroups
 }
 

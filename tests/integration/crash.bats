@@ -39,7 +39,9 @@ kill_after() {
 # removes every trace of it.
 assert_recoverable() {
 	local id=$1 st
-	runo list > /dev/null
+	# A --root that a killed create never made is an error for list, as in
+	# runc; any other answer must come.
+	[ ! -d "$ROOT" ] || runo list > /dev/null
 	if st=$(runo state "$id" 2> /dev/null); then
 		[[ "$(jq -r .status <<< "$st")" =~ ^(creating|created|running|stopped)$ ]] || {
 			echo "state of $id: $st" >&2

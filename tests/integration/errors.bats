@@ -38,7 +38,7 @@ error_msg() {
 
 @test "a duplicate namespace is refused" {
 	update_config '.linux.namespaces += [{"type": "pid"}]'
-	expect_failure 'linux.namespaces[6].type: duplicate "pid"'
+	expect_failure 'linux.namespaces[5].type: duplicate "pid"'
 }
 
 @test "a missing rootfs names the path, relative or absolute" {
@@ -114,12 +114,21 @@ error_msg() {
 
 @test "an unknown signal is refused" {
 	runo run -d --bundle "$BUNDLE" "$ID"
-	for sig in FOO SIGFOO 0 99; do
+	for sig in FOO SIGFOO -1 99; do
 		run runo --log-format json kill "$ID" "$sig"
 		[ "$status" -ne 0 ]
 		[ "$(error_msg)" = "unknown signal \"$sig\"" ]
 	done
 	[ "$(status_of "$ID")" = running ]
+	# Signal 0 checks that the process is alive, as kill(1)'s.
+	runo kill "$ID" 0
+	runo kill "$ID" KILL
+	wait_for_status "$ID" stopped
+	run runo kill "$ID" 0
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container not running"* ]]
+	# --all on a stopped container is no error, as in runc.
+	runo kill --all "$ID" 0
 }
 
 @test "operations on a container that does not exist say so" {

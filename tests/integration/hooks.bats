@@ -77,7 +77,7 @@ hook_field() {
 		update_config --arg k "$kind" '.hooks[$k][0].args = ["sh", "-c", "echo boom; exit 3"]'
 		run runo create --bundle "$BUNDLE" "$ID"
 		[ "$status" -ne 0 ]
-		[[ "$output" == *"$kind hook 0 (/bin/sh): exit status 3: boom"* ]]
+		[[ "$output" == *"error running $kind hook #0 (/bin/sh): exit status 3: boom"* ]]
 		assert_no_leftovers "$ID"
 	done
 }
@@ -88,29 +88,34 @@ hook_field() {
 	local start=$SECONDS
 	run runo create --bundle "$BUNDLE" "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"createRuntime hook 0 (/bin/sleep): timed out after 1s"* ]]
+	[[ "$output" == *"error running createRuntime hook #0 (/bin/sleep): timed out after 1s"* ]]
 	[ $((SECONDS - start)) -lt 5 ]
 	assert_no_leftovers "$ID"
 }
 
-@test "a failing startContainer hook fails start; failing poststart and poststop only warn" {
+@test "a failing startContainer or poststart hook fails start, as in runc; a failing poststop hook only warns" {
 	update_config '.hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "echo no start; exit 1"]}]'
 	runo create --bundle "$BUNDLE" "$ID"
 	run runo start "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"startContainer hook 0 (/bin/sh): exit status 1: no start"* ]]
+	[[ "$output" == *"error running startContainer hook #0 (/bin/sh): exit status 1: no start"* ]]
 	wait_for_status "$ID" stopped
 	runo delete "$ID"
 
-	update_config '.hooks = {"poststart": [{"path": "/bin/false"}], "poststop": [{"path": "/bin/false"}]}'
+	update_config '.hooks = {"poststart": [{"path": "/bin/true"}, {"path": "/bin/false"}]}'
 	runo create --bundle "$BUNDLE" "$ID"
 	run runo start "$ID"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"level=warning"*"poststart hook 0 (/bin/false): exit status 1"* ]]
-	[ "$(status_of "$ID")" = running ]
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"error running poststart hook #1 (/bin/false): exit status 1"* ]]
+	wait_for_status "$ID" stopped
+	runo delete "$ID"
+
+	update_config '.hooks = {"poststop": [{"path": "/bin/false"}]}'
+	runo create --bundle "$BUNDLE" "$ID"
+	runo start "$ID"
 	run runo delete --force "$ID"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"level=warning"*"poststop hook 0 (/bin/false): exit status 1"* ]]
+	[[ "$output" == *"level=warning"*"error running poststop hook #0 (/bin/false): exit status 1"* ]]
 	assert_no_leftovers "$ID"
 }
 

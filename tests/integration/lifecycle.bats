@@ -151,6 +151,11 @@ load helpers
 }
 
 @test "list shows containers as a table, as json and as ids" {
+	# A --root that does not exist is an error, as in runc; an empty one not.
+	run runo list
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$ROOT: no such file or directory"* ]]
+	mkdir -p "$ROOT"
 	run runo list -f json
 	[ "$output" = null ]
 	runo create --bundle "$BUNDLE" "$ID"

@@ -10,7 +10,7 @@ load helpers
 }
 
 @test "new namespaces differ from the host's" {
-	update_config '.linux.namespaces += [{"type": "time"}]'
+	update_config '.linux.namespaces += [{"type": "time"}, {"type": "cgroup"}]'
 	runo run -d --bundle "$BUNDLE" "$ID"
 	pid=$(pid_of "$ID")
 	for ns in pid net ipc uts mnt cgroup time; do

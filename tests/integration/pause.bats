@@ -53,7 +53,8 @@ load helpers
 	[ "${#lines[@]}" -eq 3 ]
 	runo kill "$ID" KILL
 	wait_for_status "$ID" stopped
+	# As runc: a stopped container lists no process.
 	run runo ps "$ID"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"container not running"* ]]
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
 }

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# What runc's own suite checks of the process, exec, init and the command
+# line, as runo's own contract.
+
+load helpers
+
+@test "HOME comes from the container's /etc/passwd when missing or empty; a variable given twice keeps the last" {
+	update_config '.process.env = ["A=1", "HOME=", "B=2", "A=3"] | .process.user.uid = 1000'
+	set_args sh -c 'env | grep -E "^(A|B|HOME)=" | sort'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'A=3\nB=2\nHOME=/home/user')" ]
+	update_config '.process.env = ["PATH=/bin"] | .process.user.uid = 0'
+	set_args sh -c 'echo $HOME'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$output" = /root ]
+}
+
+@test "a terminal's output lines end in \\n alone (ONLCR off), as with runc" {
+	update_config '.process.terminal = true'
+	set_args stty -a
+	run script -qec "$RUNO_BIN --root $ROOT run --bundle $BUNDLE $ID" /dev/null < /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" -onlcr"* ]]
+}
+
+@test "run and exec reset the cpu affinity of the runo that started them to the container's cpus" {
+	[ "$(nproc --all)" -ge 2 ] || skip "needs two cpus"
+	local all
+	all=$(sed -n 's/^Cpus_allowed_list:\t//p' /proc/self/status)
+	set_args sh -c 'sed -n "s/^Cpus_allowed_list:\t//p" /proc/self/status'
+	run taskset -c 0 "$RUNO_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$all" ]
+	# With a cpuset, its cpus.
+	update_config '.linux.resources.cpu = {"cpus": "1", "mems": "0"}'
+	run taskset -c 0 "$RUNO_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+	[ "$output" = 1 ]
+	update_config 'del(.linux.resources.cpu) | .process.args = ["sleep", "1000"]'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	run taskset -c 0 "$RUNO_BIN" --root "$ROOT" exec "$ID" sh -c 'sed -n "s/^Cpus_allowed_list:\t//p" /proc/self/status'
+	[ "$output" = "$all" ]
+	# --debug says what execCPUAffinity set first, as runc's nsexec does.
+	run runo --debug exec --process <(echo '{"args": ["true"], "cwd": "/", "execCPUAffinity": {"initial": "1"}}') "$ID"
+	[[ "$output" == *"nsexec: affinity: 0x2"* ]]
+}
+
+@test "exec applies linux.personality as the container's process has it" {
+	update_config '.linux.personality = {"domain": "LINUX32"} | .process.args = ["sleep", "1000"]'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	run runo exec "$ID" uname -m
+	[ "$status" -eq 0 ]
+	[ "$output" = i686 ]
+}
+
+@test "exec that does not happen exits 255 with runc's words: missing binary, paused or missing container" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	run runo exec "$ID" no-such-binary
+	[ "$status" -eq 255 ]
+	[[ "$output" == *'exec failed: exec: \"no-such-binary\": executable file not found in $PATH'* ]]
+	run runo exec "no-such-$ID" true
+	[ "$status" -eq 255 ]
+	runo pause "$ID"
+	run runo exec "$ID" true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"cannot exec in a paused container"* ]]
+	runo resume "$ID"
+}
+
+@test "ps of a stopped container is an empty list" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	runo kill "$ID" KILL
+	wait_for_status "$ID" stopped
+	run runo ps --format json "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+	run runo ps "$ID"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "--debug logs each stage of create, exec and init, in the words runc's users grep for" {
+	set_args true
+	run runo --debug run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"level=debug"*"nsexec container setup"* ]]
+	[[ "$output" == *"child process in init()"* ]]
+	[[ "$output" == *"init: closing the pipe to signal completion"* ]]
+	runo --log "$BATS_TEST_TMPDIR/log" --log-format json --debug run --bundle "$BUNDLE" "$ID"
+	grep -q '"level":"debug".*child process in init()' "$BATS_TEST_TMPDIR/log"
+}
+
+@test "hooks run in the bundle; startContainer hooks get the process's environment" {
+	update_config '.process.env = ["ONE=two"] | .root.readonly = false
+		| .hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "pwd > \"$0\"", "'"$BATS_TEST_TMPDIR/cwd"'"]}],
+		            "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $ONE $HOME > /hook.out"]}]}'
+	set_args cat /hook.out
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "two /root" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/cwd")" = "$BUNDLE" ]
+}
+
+@test "a cgroup that is frozen already is refused, not joined" {
+	local dir=/sys/fs/cgroup/freezer/runo-frozen-$$
+	mkdir "$dir"
+	echo FROZEN > "$dir/freezer.state"
+	update_config --arg p "/runo-frozen-$$" '.linux.cgroupsPath = $p'
+	# Not `run`: a process frozen at birth would hold its output open.
+	local status=0
+	timeout 20 "$RUNO_BIN" --root "$ROOT" create --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2>&1 || status=$?
+	echo THAWED > "$dir/freezer.state"
+	runo delete --force "$ID" 2> /dev/null || true
+	rmdir "$dir"
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container's cgroup unexpectedly frozen"* ]]
+	[ ! -e "$ROOT/$ID" ]
+}
+
+@test "init survives a strict seccomp profile without no_new_privs: descriptors are closed before the filter" {
+	# Default deny; close_range is not allowed, and neither is much else.
+	local allowed
+	allowed=$(jq -c '[.syscalls[] | select(.action == "SCMP_ACT_ALLOW") | .names[]] - ["close_range"]' "$REPO/tests/seccomp/default.json")
+	update_config --argjson a "$allowed" '.process.noNewPrivileges = false
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+		                    "syscalls": [{"names": $a, "action": "SCMP_ACT_ALLOW"}]}'
+	set_args sh -c 'echo alive; grep "^Seccomp:" /proc/self/status'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'alive\nSeccomp:\t2')" ]
+}
+
+@test "a process that cannot be executed after start says why, to start" {
+	update_config '.root.readonly = false'
+	echo 'not a program' > "$BUNDLE/rootfs/bad"
+	chmod +x "$BUNDLE/rootfs/bad"
+	set_args /bad
+	runo create --bundle "$BUNDLE" "$ID"
+	run runo start "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"exec /bad: exec format error"* ]]
+	wait_for_status "$ID" stopped
+}
