@@ -108,7 +108,7 @@ func (f *FS) Sub(subs []string) (Manager, error) {
 		}
 		clean := filepath.Clean(sub)
 		if sub == "" || filepath.IsAbs(sub) || clean == "." || strings.HasPrefix(clean, "..") {
-			return nil, fmt.Errorf("--cgroup %q: the path must name a sub-cgroup of the container's", s)
+			return nil, fmt.Errorf("--cgroup %q: bad sub cgroup path: the path must name a sub-cgroup of the container's", s)
 		}
 		keys := hierarchies(f.paths, ctrls)
 		if len(keys) == 0 {

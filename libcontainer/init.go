@@ -49,14 +49,20 @@ func Init() int {
 		enc.Encode(initMsg{Type: msgError, Error: err.Error()})
 		return 1
 	}
+	if b.Exec != nil {
+		debugf("setns_init: about to exec %s", p.path)
+	}
 	debugf("init: closing the pipe to signal completion")
 	if err := enc.Encode(initMsg{Type: msgReady}); err != nil {
 		return 1
 	}
 	initDebug = nil
 	conn.Close()
-	err = p.execOnStart()
-	fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
+	// start reports what it read on exec.fifo; only exec's init, which
+	// has none, says it here.
+	if err = p.execOnStart(); p.fifo == nil {
+		fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
+	}
 	return 1
 }
 
@@ -275,7 +281,9 @@ func (p *userProcess) execOnStart() error {
 	if p.fifo != nil {
 		var err error
 		if fifo, err = reopenFifo(p.fifo, p.procFds); err != nil {
-			return fmt.Errorf("opening exec fifo: %w", err)
+			err = fmt.Errorf("opening exec fifo: %w", err)
+			fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
+			return err
 		}
 	}
 	var err error

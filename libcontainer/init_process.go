@@ -257,7 +257,9 @@ func checkExecutable(p string) error {
 	if st.IsDir() {
 		return &os.PathError{Op: "exec", Path: p, Err: unix.EACCES}
 	}
-	if err := unix.Access(p, unix.X_OK); err != nil {
+	// With the effective ids and capabilities, as execve judges: a user
+	// with CAP_DAC_OVERRIDE may execute a file with no exec bit for it.
+	if err := unix.Faccessat(unix.AT_FDCWD, p, unix.X_OK, unix.AT_EACCESS); err != nil {
 		return &os.PathError{Op: "exec", Path: p, Err: err}
 	}
 	return nil

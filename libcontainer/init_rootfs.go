@@ -212,7 +212,7 @@ func (r *rootfs) mount(m specs.Mount) error {
 			Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS,
 		})
 		if err == unix.ELOOP {
-			return errors.New("the destination is a symlink in the image")
+			return errors.New("the destination is a symlink in the image: it must be mounted on ordinary directory")
 		}
 		if err == nil {
 			unix.Close(fd)

@@ -20,16 +20,17 @@ var mempolicyFlags = map[specs.MemoryPolicyFlagType]uintptr{
 }
 
 // memoryPolicy returns set_mempolicy's mode (flags or'ed in) and node
-// mask, or an error naming the field.
+// mask, or an error naming the field, with runc's words ("invalid memory
+// policy mode") that its users match.
 func memoryPolicy(mp *specs.LinuxMemoryPolicy) (uintptr, *unix.CPUSet, error) {
 	mode, ok := mempolicyModes[mp.Mode]
 	if !ok {
-		return 0, nil, fmt.Errorf("linux.memoryPolicy.mode: unknown %q", mp.Mode)
+		return 0, nil, fmt.Errorf("linux.memoryPolicy.mode: invalid memory policy mode %q", mp.Mode)
 	}
 	for i, f := range mp.Flags {
 		v, ok := mempolicyFlags[f]
 		if !ok {
-			return 0, nil, fmt.Errorf("linux.memoryPolicy.flags[%d]: unknown %q", i, f)
+			return 0, nil, fmt.Errorf("linux.memoryPolicy.flags[%d]: invalid memory policy flag %q", i, f)
 		}
 		mode |= v
 	}
@@ -37,15 +38,15 @@ func memoryPolicy(mp *specs.LinuxMemoryPolicy) (uintptr, *unix.CPUSet, error) {
 	if mp.Nodes != "" {
 		set, err := parseCPUList(mp.Nodes)
 		if err != nil {
-			return 0, nil, fmt.Errorf("linux.memoryPolicy.nodes: %q is not a list of nodes", mp.Nodes)
+			return 0, nil, fmt.Errorf("linux.memoryPolicy.nodes: invalid memory policy node list %q", mp.Nodes)
 		}
 		nodes = *set
 	}
 	switch {
 	case (mp.Mode == specs.MpolDefault || mp.Mode == specs.MpolLocal) && mp.Nodes != "":
-		return 0, nil, fmt.Errorf("linux.memoryPolicy.nodes: %s takes no nodes", mp.Mode)
+		return 0, nil, fmt.Errorf("linux.memoryPolicy.nodes: invalid memory policy: %s mode requires 0 nodes but got %d", mp.Mode, nodes.Count())
 	case mp.Mode != specs.MpolDefault && mp.Mode != specs.MpolLocal && mp.Mode != specs.MpolPreferred && mp.Nodes == "":
-		return 0, nil, fmt.Errorf("linux.memoryPolicy.nodes: %s needs nodes", mp.Mode)
+		return 0, nil, fmt.Errorf("linux.memoryPolicy.nodes: invalid memory policy: %s needs nodes", mp.Mode)
 	}
 	return mode, &nodes, nil
 }

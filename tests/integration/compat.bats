@@ -88,6 +88,10 @@ load helpers
 	[[ "$output" == *"init: closing the pipe to signal completion"* ]]
 	runo --log "$BATS_TEST_TMPDIR/log" --log-format json --debug run --bundle "$BUNDLE" "$ID"
 	grep -q '"level":"debug".*child process in init()' "$BATS_TEST_TMPDIR/log"
+	update_config '.process.args = ["sleep", "1000"]'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	run runo --debug exec "$ID" true
+	[[ "$output" == *"child process in init()"*"setns_init: about to exec /bin/true"* ]]
 }
 
 @test "hooks run in the bundle; startContainer hooks get the process's environment" {

@@ -162,13 +162,13 @@ load helpers
 	[ "$output" = bind:0 ]
 	update_config '.linux.memoryPolicy = {"mode": "MPOL_SOMEWHERE", "nodes": "0"}'
 	create_fails
-	[[ "$output" == *'linux.memoryPolicy.mode: unknown \"MPOL_SOMEWHERE\"'* ]]
+	[[ "$output" == *'linux.memoryPolicy.mode: invalid memory policy mode \"MPOL_SOMEWHERE\"'* ]]
 	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0-x"}'
 	create_fails
-	[[ "$output" == *'linux.memoryPolicy.nodes: \"0-x\" is not a list of nodes'* ]]
+	[[ "$output" == *'linux.memoryPolicy.nodes: invalid memory policy node list \"0-x\"'* ]]
 	update_config '.linux.memoryPolicy = {"mode": "MPOL_LOCAL", "nodes": "0"}'
 	create_fails
-	[[ "$output" == *"linux.memoryPolicy.nodes: MPOL_LOCAL takes no nodes"* ]]
+	[[ "$output" == *"linux.memoryPolicy.nodes: invalid memory policy: MPOL_LOCAL mode requires 0 nodes but got 1"* ]]
 	# Node 7 does not exist here: the kernel's refusal, from init.
 	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "7"}'
 	create_fails
