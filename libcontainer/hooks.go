@@ -30,7 +30,7 @@ func hookState(id string, status Status, pid int, bundle string, annotations map
 func runHooks(kind string, hooks []specs.Hook, state []byte, dir string) error {
 	for i, h := range hooks {
 		if err := runHook(h, state, dir); err != nil {
-			return fmt.Errorf("error running %s hook #%d (%s): %w", kind, i, h.Path, err)
+			return fmt.Errorf("error running %s hook #%d: %s: %w", kind, i, h.Path, err)
 		}
 	}
 	return nil

@@ -296,8 +296,16 @@ func bareError(err error) error {
 	return err
 }
 
-// remove deletes the container's directory; the lock goes with it.
+// remove deletes the container's directory; the lock goes with it. The
+// files that set a damaged state apart from what is left of a finished
+// delete go first: a delete killed half-way leaves a directory that reads
+// as stopped, which the next delete removes.
 func (h *handle) remove() error {
+	for _, name := range []string{configFile, fifoName, seccompFile} {
+		if err := os.Remove(filepath.Join(h.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing state directory: %w", err)
+		}
+	}
 	if err := os.RemoveAll(h.dir); err != nil {
 		return fmt.Errorf("removing state directory: %w", err)
 	}

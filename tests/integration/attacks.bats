@@ -196,7 +196,7 @@ bounded() {
 	update_config '.hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "head -c 67108864 /dev/zero | tr \"\\0\" x; exit 3"]}]}'
 	run bounded create --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"error running createRuntime hook #0 (/bin/sh): exit status 3: xxx"* ]]
+	[[ "$output" == *"error running createRuntime hook #0: /bin/sh: exit status 3: xxx"* ]]
 	[ "${#output}" -lt $((1 << 20)) ]
 	assert_no_leftovers "$ID"
 }

@@ -77,7 +77,7 @@ hook_field() {
 		update_config --arg k "$kind" '.hooks[$k][0].args = ["sh", "-c", "echo boom; exit 3"]'
 		run runo create --bundle "$BUNDLE" "$ID"
 		[ "$status" -ne 0 ]
-		[[ "$output" == *"error running $kind hook #0 (/bin/sh): exit status 3: boom"* ]]
+		[[ "$output" == *"error running $kind hook #0: /bin/sh: exit status 3: boom"* ]]
 		assert_no_leftovers "$ID"
 	done
 }
@@ -88,7 +88,7 @@ hook_field() {
 	local start=$SECONDS
 	run runo create --bundle "$BUNDLE" "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"error running createRuntime hook #0 (/bin/sleep): timed out after 1s"* ]]
+	[[ "$output" == *"error running createRuntime hook #0: /bin/sleep: timed out after 1s"* ]]
 	[ $((SECONDS - start)) -lt 5 ]
 	assert_no_leftovers "$ID"
 }
@@ -98,7 +98,7 @@ hook_field() {
 	runo create --bundle "$BUNDLE" "$ID"
 	run runo start "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"error running startContainer hook #0 (/bin/sh): exit status 1: no start"* ]]
+	[[ "$output" == *"error running startContainer hook #0: /bin/sh: exit status 1: no start"* ]]
 	wait_for_status "$ID" stopped
 	runo delete "$ID"
 
@@ -106,7 +106,7 @@ hook_field() {
 	runo create --bundle "$BUNDLE" "$ID"
 	run runo start "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"error running poststart hook #1 (/bin/false): exit status 1"* ]]
+	[[ "$output" == *"error running poststart hook #1: /bin/false: exit status 1"* ]]
 	wait_for_status "$ID" stopped
 	runo delete "$ID"
 
@@ -115,7 +115,7 @@ hook_field() {
 	runo start "$ID"
 	run runo delete --force "$ID"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"level=warning"*"error running poststop hook #0 (/bin/false): exit status 1"* ]]
+	[[ "$output" == *"level=warning"*"error running poststop hook #0: /bin/false: exit status 1"* ]]
 	assert_no_leftovers "$ID"
 }
 
