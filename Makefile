@@ -8,7 +8,7 @@ BATS    ?= bats
 # (runo run: -1.5 ms of ~18 measured); error offsets are exact.
 export GOEXPERIMENT := jsonv2
 
-.PHONY: all deps demo install test unit integration e2e stress fuzz bench clean
+.PHONY: all deps demo install test unit integration e2e conformance stress fuzz bench clean
 
 all: runo
 
@@ -52,6 +52,11 @@ integration: runo build/rootfs build/peer
 e2e: deps runo build/rootfs build/peer
 	E2E=1 tests/deps.sh
 	$(BATS) --timing tests/e2e
+
+# runc's own integration suite (runc v1.5.1's, from its Go module) against
+# ./runo; tests/conformance/expected-failures lists what may fail and why.
+conformance: deps runo
+	tests/conformance/run.sh
 
 # The crash and leak tests at length: runo killed at 34 moments of each
 # command, 8 loops of 100 lifecycles, 1000 lifecycles counted for leaks.
