@@ -218,11 +218,28 @@ func (r *rootfs) mount(m specs.Mount) error {
 			unix.Close(fd)
 		}
 	}
+	// A tmpfs over a directory of the image takes its mode, as runc's
+	// does; over one runo makes, tmpfs's own (1777).
+	existed := false
+	if m.Type == "tmpfs" {
+		fd, err := unix.Openat2(int(r.root.Fd()), m.Destination, &unix.OpenHow{
+			Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT,
+		})
+		if err == nil {
+			unix.Close(fd)
+			existed = true
+		}
+	}
 	target, err := r.target(m, true)
 	if err != nil {
 		return err
 	}
 	defer target.Close()
+	if existed {
+		if opts.data, err = tmpfsMode(opts.data, target); err != nil {
+			return err
+		}
+	}
 	var under *os.File
 	if opts.tmpcopyup && m.Type == "tmpfs" {
 		// Still the directory's contents once the tmpfs covers its path.
@@ -781,4 +798,23 @@ func bindFd(src, dirfd int, path string) error {
 // moveMount puts a detached mount at the target, both by descriptor.
 func moveMount(tree int, target *os.File) error {
 	return unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+}
+
+// tmpfsMode adds the mode of dir to a tmpfs's options, unless they have
+// one already.
+func tmpfsMode(data string, dir *os.File) (string, error) {
+	for _, o := range strings.Split(data, ",") {
+		if strings.HasPrefix(o, "mode=") {
+			return data, nil
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(dir.Fd()), &st); err != nil {
+		return "", err
+	}
+	mode := fmt.Sprintf("mode=%o", st.Mode&0o7777)
+	if data == "" {
+		return mode, nil
+	}
+	return data + "," + mode, nil
 }

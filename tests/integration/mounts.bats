@@ -194,3 +194,19 @@ load helpers
 	[ "$(echo $output)" = "kept 750 0 644 1000 1" ]
 	[ ! -e "$BUNDLE/rootfs/data/new" ]
 }
+
+@test "a tmpfs without mode= takes the mode of the directory it covers; mode= wins; a new one is 1777" {
+	update_config '.root.readonly = false'
+	mkdir "$BUNDLE/rootfs/covered"
+	chmod 6710 "$BUNDLE/rootfs/covered"
+	update_config '.mounts += [{"destination": "/covered", "type": "tmpfs", "source": "tmpfs", "options": ["nodev"]},
+		{"destination": "/made/here", "type": "tmpfs", "source": "tmpfs"}]'
+	run_in 'stat -c %a /covered /made/here; grep " /covered " /proc/self/mounts'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 6710 ]
+	[ "${lines[1]}" = 1777 ]
+	[[ "${lines[2]}" == *"mode=6710"* ]]
+	update_config '.mounts[-2].options = ["mode=0410"]'
+	run_in 'stat -c %a /covered'
+	[ "$output" = 410 ]
+}
