@@ -72,11 +72,11 @@ func (f *FS) Set(r *specs.LinuxResources) error {
 	if err := applyDevices(f.paths, devices); err != nil {
 		return err
 	}
-	return writeSettings(f.paths, resourceSettings(r))
+	return writeSettings(f.paths, resourceSettings(r), false)
 }
 
 func (f *FS) Update(r *specs.LinuxResources) error {
-	return writeSettings(f.paths, resourceSettings(r))
+	return writeSettings(f.paths, resourceSettings(r), true)
 }
 
 // ErrNoKill is Kill's answer on a host without cgroup.kill.

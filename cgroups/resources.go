@@ -278,15 +278,16 @@ func deviceRule(r specs.LinuxDeviceCgroup) string {
 
 // writeSettings writes each setting to a v1 hierarchy with the
 // controller, else to cgroup2 where the controller is enabled. Errors name
-// the resource and the file. It is all or nothing: when one write fails,
-// the files already written get their values back (runc's update does the
-// same), so that a refused update changes no limit.
-func writeSettings(paths map[string]string, settings []setting) (err error) {
-	var undo []func() error
+// the resource and the file. With undo it is all or nothing: when one
+// write fails, the files already written get their values back (runc's
+// update does the same), so that a refused update changes no limit. A
+// new container's cgroups need no undo: a failed create removes them.
+func writeSettings(paths map[string]string, settings []setting, undo bool) (err error) {
+	var restores []func() error
 	defer func() {
 		if err != nil {
-			for i := len(undo) - 1; i >= 0; i-- {
-				if uerr := undo[i](); uerr != nil {
+			for i := len(restores) - 1; i >= 0; i-- {
+				if uerr := restores[i](); uerr != nil {
 					err = fmt.Errorf("%w (and restoring the values before: %v)", err, uerr)
 				}
 			}
@@ -306,12 +307,15 @@ func writeSettings(paths map[string]string, settings []setting) (err error) {
 		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
 			return fmt.Errorf("linux.resources.%s: this kernel has no %s", s.field, filepath.Join(dir, file))
 		}
-		restore := previous(dir, file)
+		var restore func() error
+		if undo {
+			restore = previous(dir, file)
+		}
 		if err := writeFile(dir, file, value); err != nil {
 			return fmt.Errorf("linux.resources.%s: %w", s.field, err)
 		}
 		if restore != nil {
-			undo = append(undo, restore)
+			restores = append(restores, restore)
 		}
 	}
 	return nil

@@ -25,7 +25,7 @@ func TestResourcesV2(t *testing.T) {
 		CPU:    &specs.LinuxCPU{Shares: &shares, Quota: &quota, Period: &period, Cpus: "0-1"},
 		Pids:   &specs.LinuxPids{Limit: &pids},
 	}
-	if err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r)); err != nil {
+	if err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r), true); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
@@ -40,7 +40,7 @@ func TestResourcesV2(t *testing.T) {
 	}
 	swap := int64(1 << 21)
 	r = &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: &swap}}
-	err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r))
+	err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r), true)
 	if err == nil || !strings.Contains(err.Error(), "linux.resources.memory.swap") {
 		t.Errorf("swap on v2 only: %v, want an error naming linux.resources.memory.swap", err)
 	}
@@ -75,7 +75,7 @@ func TestResourcesV2More(t *testing.T) {
 		Unified:        map[string]string{"memory.high": "2097152"},
 	}
 	r.BlockIO.ThrottleReadBpsDevice[0].Major, r.BlockIO.ThrottleReadBpsDevice[0].Minor = 8, 0
-	if err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r)); err != nil {
+	if err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r), true); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
@@ -113,7 +113,7 @@ func TestResourcesV1Formats(t *testing.T) {
 		HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "1GB", Limit: 1 << 30}},
 	}
 	paths := map[string]string{"net_cls,net_prio": net, "rdma": rdma, "hugetlb": huge}
-	if err := writeSettings(paths, resourceSettings(r)); err != nil {
+	if err := writeSettings(paths, resourceSettings(r), true); err != nil {
 		t.Fatal(err)
 	}
 	for file, want := range map[string]string{
@@ -124,5 +124,22 @@ func TestResourcesV1Formats(t *testing.T) {
 		if strings.TrimSpace(string(b)) != want {
 			t.Errorf("%s = %q, want %q", file, b, want)
 		}
+	}
+}
+
+// TestUpdateIsAllOrNothing: when a later write fails, the files written
+// before it get their old values back.
+func TestUpdateIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "memory.max"), []byte("max\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	limit := int64(100 << 20)
+	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}, CPU: &specs.LinuxCPU{Cpus: "999"}}
+	if err := writeSettings(map[string]string{Unified: dir}, resourceSettings(r), true); err == nil {
+		t.Fatal("no cpuset.cpus file, yet the update succeeded")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "memory.max")); string(b) != "max" {
+		t.Fatalf("memory.max is %q after the failed update, want max", b)
 	}
 }

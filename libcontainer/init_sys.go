@@ -6,7 +6,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -134,12 +133,11 @@ func (realInit) closeOnExec(from int) error {
 	}
 	// No close_range (an older kernel, or a filter runo runs under): each
 	// descriptor listed in a procfs nothing in the container can cover.
-	if procRoot == nil {
-		if procRoot, err = procfs.OpenProcRoot(); err != nil {
-			return fmt.Errorf("marking descriptors close-on-exec: opening procfs: %w", err)
-		}
+	proc, err := privateProc()
+	if err != nil {
+		return fmt.Errorf("marking descriptors close-on-exec: %w", err)
 	}
-	dir, done, err := procRoot.OpenThreadSelf("fd")
+	dir, done, err := proc.OpenThreadSelf("fd")
 	if err != nil {
 		return fmt.Errorf("marking descriptors close-on-exec: %w", err)
 	}

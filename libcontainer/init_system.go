@@ -43,23 +43,19 @@ func setupSystem(spec *specs.Spec) error {
 // /proc can redirect the write to another file (CVE-2019-16884,
 // CVE-2025-52881).
 func writeProc(path, value string) error {
-	if procRoot == nil {
-		h, err := procfs.OpenProcRoot()
-		if err != nil {
-			return fmt.Errorf("opening procfs: %w", err)
-		}
-		procRoot = h
+	proc, err := privateProc()
+	if err != nil {
+		return err
 	}
 	var f *os.File
-	var err error
 	if sub, ok := strings.CutPrefix(path, "self/"); ok {
 		var done procfs.ProcThreadSelfCloser
-		f, done, err = procRoot.OpenThreadSelf(sub)
+		f, done, err = proc.OpenThreadSelf(sub)
 		if err == nil {
 			defer done()
 		}
 	} else {
-		f, err = procRoot.OpenRoot(path)
+		f, err = proc.OpenRoot(path)
 	}
 	if err != nil {
 		return err
@@ -74,8 +70,20 @@ func writeProc(path, value string) error {
 	return err
 }
 
-// procRoot is init's procfs handle, opened at the first writeProc.
+// procRoot is init's private procfs handle, opened at first use.
 var procRoot *procfs.Handle
+
+// privateProc returns procRoot, opening it the first time.
+func privateProc() (*procfs.Handle, error) {
+	if procRoot == nil {
+		h, err := procfs.OpenProcRoot()
+		if err != nil {
+			return nil, fmt.Errorf("opening procfs: %w", err)
+		}
+		procRoot = h
+	}
+	return procRoot, nil
+}
 
 // setPersonality sets linux.personality for the process to come.
 func setPersonality(pe *specs.LinuxPersonality) error {
