@@ -105,6 +105,10 @@ func (l *launch) start() (*initProcess, error) {
 
 // send writes the bootstrap, the first thing init reads.
 func (p *initProcess) send(b *bootstrap) error {
+	if b.Seccomp != nil && p.debug != nil {
+		// runc's words, which its tests and users look for.
+		p.debug(fmt.Sprintf("seccomp filter flags: %d", b.Seccomp.LoadFlags()))
+	}
 	if err := p.enc.Encode(b); err != nil {
 		return fmt.Errorf("sending the bootstrap to runo init: %w", err)
 	}

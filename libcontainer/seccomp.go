@@ -67,6 +67,8 @@ func (s *Store) compileSeccomp(c *specs.LinuxSeccomp) (*seccomp.Program, error) 
 		h := sha256.New()
 		fmt.Fprintf(h, "%d %d %d %d\n", exe.Dev, exe.Ino, exe.Size, exe.Mtim.Nano())
 		h.Write(profile)
+		// Absent flags (SPEC_ALLOW) and empty ones marshal alike.
+		fmt.Fprintf(h, "\nflags absent %v\n", c.Flags == nil)
 		path = filepath.Join(s.CacheDir, "seccomp", hex.EncodeToString(h.Sum(nil)))
 		if p, err := readProgram(path); err == nil && p != nil {
 			return p, nil
@@ -181,7 +183,7 @@ func sendListener(p *seccomp.Program, fd int, st specs.State) error {
 	}
 	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: p.ListenerPath, Net: "unix"})
 	if err != nil {
-		return fmt.Errorf("linux.seccomp.listenerPath: %w", err)
+		return fmt.Errorf("linux.seccomp.listenerPath: failed to connect with seccomp agent: %w", err)
 	}
 	defer conn.Close()
 	if _, _, err := conn.WriteMsgUnix(msg, unix.UnixRights(fd), nil); err != nil {

@@ -57,12 +57,17 @@ func SupportedFlags() []string {
 			// Only valid with a listener.
 			v |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 		}
-		_, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(v), uintptr(unsafe.Pointer(nil)))
-		if e == unix.EFAULT {
+		if takesFlags(v) {
 			out = append(out, name)
 		}
 	}
 	return out
+}
+
+// takesFlags says whether seccomp(2) knows flags.
+func takesFlags(v uint) bool {
+	_, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(v), uintptr(unsafe.Pointer(nil)))
+	return e == unix.EFAULT
 }
 
 func names[K ~string, V any](m map[K]V) []string {

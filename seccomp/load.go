@@ -8,10 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Load installs the program on the calling thread (on every thread of the
-// process with SECCOMP_FILTER_FLAG_TSYNC) and returns the listener's
-// descriptor if the program notifies one, else -1. It needs no_new_privs
-// or CAP_SYS_ADMIN, and makes no call into libseccomp: init is free of it.
+// Load installs the program on the calling thread and returns the
+// listener's descriptor if the program notifies one, else -1. It needs
+// no_new_privs or CAP_SYS_ADMIN, and makes no call into libseccomp: init
+// is free of it.
 func Load(p *Program) (int, error) {
 	insns := make([]unix.SockFilter, len(p.BPF)/8)
 	for i := range insns {
@@ -24,16 +24,7 @@ func Load(p *Program) (int, error) {
 		return -1, fmt.Errorf("seccomp: empty program")
 	}
 	prog := unix.SockFprog{Len: uint16(len(insns)), Filter: &insns[0]}
-	fl := p.Flags
-	if p.Notify {
-		fl |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
-		if fl&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
-			// The kernel reports a thread it could not sync as ESRCH
-			// instead of a thread id, the return value being the listener.
-			fl |= unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
-		}
-	}
-	r, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(fl), uintptr(unsafe.Pointer(&prog)))
+	r, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(p.LoadFlags()), uintptr(unsafe.Pointer(&prog)))
 	if errno != 0 {
 		return -1, fmt.Errorf("loading the seccomp filter: %w", errno)
 	}
@@ -41,4 +32,12 @@ func Load(p *Program) (int, error) {
 		return -1, nil
 	}
 	return int(r), nil
+}
+
+// LoadFlags are the flags seccomp(2) gets for p.
+func (p *Program) LoadFlags() uint {
+	if p.Notify {
+		return p.Flags | unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+	}
+	return p.Flags
 }

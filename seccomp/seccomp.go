@@ -53,7 +53,9 @@ var flags = map[specs.LinuxSeccompFlag]uint{
 	specs.LinuxSeccompFlagLog:              unix.SECCOMP_FILTER_FLAG_LOG,
 	specs.LinuxSeccompFlagSpecAllow:        unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW,
 	specs.LinuxSeccompFlagWaitKillableRecv: flagWaitKillableRecv,
-	"SECCOMP_FILTER_FLAG_TSYNC":            unix.SECCOMP_FILTER_FLAG_TSYNC,
+	// Accepted and ignored, as runc does: only the thread that executes
+	// the process needs the filter.
+	"SECCOMP_FILTER_FLAG_TSYNC": 0,
 }
 
 // flagWaitKillableRecv is SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux
@@ -74,6 +76,11 @@ func Compile(c *specs.LinuxSeccomp) (*Program, error) {
 		return nil, fmt.Errorf("linux.seccomp: %w", err)
 	}
 	defer f.Release()
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return nil, fmt.Errorf("linux.seccomp: %w", err)
+	}
+	archs := []libseccomp.ScmpArch{native}
 	for i, a := range c.Architectures {
 		arch, err := libseccomp.GetArchFromString(strings.ToLower(strings.TrimPrefix(string(a), "SCMP_ARCH_")))
 		if err != nil {
@@ -82,8 +89,14 @@ func Compile(c *specs.LinuxSeccomp) (*Program, error) {
 		if err := f.AddArch(arch); err != nil {
 			return nil, fmt.Errorf("linux.seccomp.architectures[%d] %q: %w", i, a, err)
 		}
+		archs = append(archs, arch)
 	}
 	p := &Program{ListenerPath: c.ListenerPath, ListenerMetadata: c.ListenerMetadata}
+	if c.Flags == nil && takesFlags(unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW) {
+		// As runc: no flags at all means the filter does not force
+		// speculative store bypass mitigation on the container.
+		p.Flags = unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
+	}
 	for i, fl := range c.Flags {
 		v, ok := flags[fl]
 		if !ok {
@@ -114,6 +127,11 @@ func Compile(c *specs.LinuxSeccomp) (*Program, error) {
 			if err != nil {
 				continue
 			}
+			if act == libseccomp.ActNotify && name == "write" {
+				// The runtime's own messages from init would wait for
+				// an agent that is not connected yet.
+				return nil, fmt.Errorf("%s: SCMP_ACT_NOTIFY cannot be used for the write syscall", field)
+			}
 			if err := addRule(f, call, act, conds); err != nil {
 				return nil, fmt.Errorf("%s %s: %w", field, name, err)
 			}
@@ -125,9 +143,11 @@ func Compile(c *specs.LinuxSeccomp) (*Program, error) {
 	if p.Flags&flagWaitKillableRecv != 0 && !p.Notify {
 		return nil, errors.New("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY action")
 	}
-	if p.BPF, err = export(f); err != nil {
+	bpf, err := export(f)
+	if err != nil {
 		return nil, fmt.Errorf("linux.seccomp: compiling: %w", err)
 	}
+	p.BPF = prependEnosys(c, archs, bpf)
 	return p, nil
 }
 

@@ -1,10 +1,13 @@
 package seccomp
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
 )
 
 func uintp(v uint) *uint { return &v }
@@ -77,10 +80,80 @@ func TestCompile(t *testing.T) {
 	if !p.Notify || p.ListenerPath != "/run/agent.sock" {
 		t.Errorf("Notify %v, ListenerPath %q", p.Notify, p.ListenerPath)
 	}
-	if p.Flags != 1|2 {
-		t.Errorf("Flags = %#x, want TSYNC|LOG", p.Flags)
+	// TSYNC is accepted and ignored, as runc does.
+	if p.Flags != unix.SECCOMP_FILTER_FLAG_LOG {
+		t.Errorf("Flags = %#x, want LOG", p.Flags)
 	}
 	if len(p.BPF) == 0 || len(p.BPF)%8 != 0 {
 		t.Errorf("BPF of %d bytes", len(p.BPF))
+	}
+}
+
+// run interprets the few classic BPF instructions the ENOSYS stub uses,
+// returning the action, or -1 when control leaves the stub.
+func run(t *testing.T, prog []unix.SockFilter, arch, nr uint32) int64 {
+	var acc uint32
+	for pc := 0; pc < len(prog); pc++ {
+		in := prog[pc]
+		switch in.Code {
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+			acc = map[uint32]uint32{0: nr, 4: arch}[in.K]
+		case unix.BPF_JMP | unix.BPF_JA:
+			pc += int(in.K)
+		case unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, unix.BPF_JMP | unix.BPF_JGT | unix.BPF_K, unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K:
+			ok := map[uint16]bool{unix.BPF_JEQ: acc == in.K, unix.BPF_JGT: acc > in.K, unix.BPF_JGE: acc >= in.K}[in.Code&0xf0]
+			if ok {
+				pc += int(in.Jt)
+			} else {
+				pc += int(in.Jf)
+			}
+		case unix.BPF_RET | unix.BPF_K:
+			return int64(in.K)
+		default:
+			t.Fatalf("instruction %d: code %#x", pc, in.Code)
+		}
+	}
+	return -1
+}
+
+func TestEnosysStub(t *testing.T) {
+	c := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"read", "mkdir", "socket"}, Action: specs.ActAllow},
+	}}
+	last := lastSyscalls(c, []libseccomp.ScmpArch{libseccomp.ArchAMD64, libseccomp.ArchX86, libseccomp.ArchX32})
+	// mkdir is 83 on x86_64, 39 on x86 (whose socket is a socketcall
+	// pseudo number), x32's are x86_64's with the x32 bit.
+	want := map[libseccomp.ScmpArch]int32{libseccomp.ArchAMD64: 83, libseccomp.ArchX86: 39, libseccomp.ArchX32: x32Bit | 83}
+	if !maps.Equal(last, want) {
+		t.Fatalf("lastSyscalls = %v, want %v", last, want)
+	}
+	prog := enosysStub(last)
+	enosys := int64(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	for _, tc := range []struct {
+		arch, nr uint32
+		want     int64
+	}{
+		{unix.AUDIT_ARCH_X86_64, 0, -1},
+		{unix.AUDIT_ARCH_X86_64, 83, -1},
+		{unix.AUDIT_ARCH_X86_64, 84, enosys},
+		{unix.AUDIT_ARCH_X86_64, 1000, enosys},
+		{unix.AUDIT_ARCH_X86_64, x32Bit | 83, -1},
+		{unix.AUDIT_ARCH_X86_64, x32Bit | 84, enosys},
+		{unix.AUDIT_ARCH_I386, 39, -1},
+		{unix.AUDIT_ARCH_I386, 40, enosys},
+		{unix.AUDIT_ARCH_AARCH64, 1000, -1},
+	} {
+		if got := run(t, prog, tc.arch, tc.nr); got != tc.want {
+			t.Errorf("arch %#x nr %#x: %d, want %d", tc.arch, tc.nr, got, tc.want)
+		}
+	}
+	// Without x32 in the filter, its numbers are left to the profile.
+	delete(last, libseccomp.ArchX32)
+	if got := run(t, enosysStub(last), unix.AUDIT_ARCH_X86_64, x32Bit|1000); got != -1 {
+		t.Errorf("x32 without x32: %d", got)
+	}
+	allow := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	if b := prependEnosys(allow, nil, []byte("12345678")); string(b) != "12345678" {
+		t.Errorf("default ALLOW got a stub")
 	}
 }

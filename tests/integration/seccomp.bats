@@ -99,21 +99,44 @@ block() {
 	[[ "$output" == *ls-ok*fork-ok*ps-ok*"Operation not permitted"*unshare-refused*mount-refused* ]]
 }
 
-@test "flags TSYNC, LOG and SPEC_ALLOW are applied" {
+@test "flags LOG and SPEC_ALLOW are applied, TSYNC accepted, no flags at all mean SPEC_ALLOW; --debug logs their value" {
 	block mkdir SCMP_ACT_ERRNO
 	set_args grep -E '^(Seccomp|Speculation_Store_Bypass):' /proc/self/status
-	run runo run --bundle "$BUNDLE" "$ID"
+	update_config '.linux.seccomp.flags = []'
+	run runo --debug run --bundle "$BUNDLE" "$ID"
 	local without=$output
 	[[ "$output" == *"Seccomp:	2"* ]]
+	[[ "$output" == *'"seccomp filter flags: 0"'* ]]
 	update_config '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]'
-	run runo run --bundle "$BUNDLE" "$ID"
+	run runo --debug run --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Seccomp:	2"* ]]
+	[[ "$output" == *'"seccomp filter flags: 6"'* ]]
+	local with=$output
+	update_config 'del(.linux.seccomp.flags)'
+	run runo --debug run --bundle "$BUNDLE" "$ID"
+	[[ "$output" == *'"seccomp filter flags: 4"'* ]]
 	# Without SPEC_ALLOW a filter forces the store-bypass mitigation on,
 	# where the CPU has the flaw.
 	if [[ "$without" == *"thread force mitigated"* ]]; then
+		[[ "$with" != *"force mitigated"* ]]
 		[[ "$output" != *"force mitigated"* ]]
 	fi
+}
+
+@test "a profile that denies by default answers ENOSYS for syscalls newer than any it names, so that programs fall back" {
+	update_config --slurpfile p "$PROFILE" '.linux.seccomp = $p[0]'
+	cp "$PEER" "$BUNDLE/rootfs/bin/peer"
+	# 1000 is above every syscall; kexec_load (246) is older than most
+	# the profile names, and denied with its default errno (EPERM).
+	set_args sh -c 'peer syscall 1000; peer syscall 246'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'errno 38\nerrno 1' ]
+	# A profile that allows by default leaves the kernel to answer.
+	block kexec_load SCMP_ACT_ERRNO
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$output" = $'errno 38\nerrno 1' ]
 }
 
 @test "SCMP_ACT_NOTIFY hands the listener and the state to the agent at listenerPath, at create and exec" {
@@ -160,7 +183,13 @@ block() {
 	assert_no_leftovers "$ID"
 	update_config --arg s "$BATS_TEST_TMPDIR/none.sock" '.linux.seccomp.listenerPath = $s'
 	create_fails
-	[[ "$output" == *"linux.seccomp.listenerPath: dial unix $BATS_TEST_TMPDIR/none.sock: connect: no such file or directory"* ]]
+	[[ "$output" == *"linux.seccomp.listenerPath: failed to connect with seccomp agent: dial unix $BATS_TEST_TMPDIR/none.sock: connect: no such file or directory"* ]]
+	assert_no_leftovers "$ID"
+	# The runtime's own writes to init would wait for the agent.
+	block mkdir,write SCMP_ACT_NOTIFY
+	update_config '.linux.seccomp.listenerPath = "/run/agent.sock"'
+	create_fails
+	[[ "$output" == *"linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY cannot be used for the write syscall"* ]]
 	assert_no_leftovers "$ID"
 }
 

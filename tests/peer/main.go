@@ -10,6 +10,9 @@
 // state, then answers every notification with success without running the
 // syscall, printing its number, until the container is gone.
 //
+// syscall NR makes system call NR with no arguments and prints "errno E"
+// (0 when it succeeded), for checking what a seccomp filter answers.
+//
 // tty-recv SOCKET and tty-run CMD... play a terminal user. They get a pty
 // master either from a console socket (tty-recv) or by running a command
 // on a new pty of their own (tty-run), then type the script read from
@@ -60,17 +63,29 @@ func main() {
 		err = printFds(flag.Arg(1))
 	case "seccomp-agent":
 		err = seccompAgent(flag.Arg(1))
+	case "syscall":
+		err = rawSyscall(flag.Arg(1))
 	case "tty-recv":
 		err = ttyRecv(flag.Arg(1))
 	case "tty-run":
 		err = ttyRun(flag.Args()[1:])
 	default:
-		err = errors.New("usage: peer fds SOCKET | seccomp-agent SOCKET | [-rows R -cols C] tty-recv SOCKET | [-rows R -cols C] tty-run CMD...")
+		err = errors.New("usage: peer fds SOCKET | seccomp-agent SOCKET | syscall NR | [-rows R -cols C] tty-recv SOCKET | [-rows R -cols C] tty-run CMD...")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
 		os.Exit(1)
 	}
+}
+
+func rawSyscall(nr string) error {
+	n, err := strconv.Atoi(nr)
+	if err != nil {
+		return err
+	}
+	_, _, errno := unix.RawSyscall(uintptr(n), 0, 0, 0)
+	fmt.Printf("errno %d\n", int(errno))
+	return nil
 }
 
 // receive listens on path and returns the data and descriptors of the
