@@ -435,7 +435,7 @@ func (c *Container) awaitFifo(fd int) error {
 		switch {
 		case len(answer) == 0:
 			return errors.New("container init exited before the process could start")
-		case len(answer) > 1:
+		case answer[0] != '0' && len(answer) > 1:
 			return errors.New(string(answer[1:]))
 		case answer[0] != '0':
 			return errors.New("container init failed to start the process")

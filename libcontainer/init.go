@@ -58,13 +58,18 @@ func Init() int {
 	}
 	initDebug = nil
 	conn.Close()
-	// start reports what it read on exec.fifo; only exec's init, which
-	// has none, says it here.
-	if err = p.execOnStart(); p.fifo == nil {
+	// start reports a failure it read on exec.fifo; only exec's init,
+	// which has none, says it here. A failed execve was said already.
+	if err = p.execOnStart(); p.fifo == nil && !errors.Is(err, errExecFailed) {
 		fmt.Fprintf(os.Stderr, "runo init: %v\n", err)
 	}
-	return 1
+	// The process's exit status, as runc's init gives it.
+	return 255
 }
+
+// errExecFailed is execOnStart's answer once it told the process's stderr
+// why the execve failed.
+var errExecFailed = errors.New("exec failed")
 
 // initDebug sends a debug line to the runtime, while init is connected to
 // it and --debug asked for them.
@@ -98,7 +103,7 @@ type userProcess struct {
 	fifo      *os.File
 	// seccomp, if set, is loaded just before the exec.
 	seccomp *seccomp.Program
-	// procFds is /proc/self/fd of the host's procfs, when init pivoted.
+	// procFds is init's /proc/thread-self/fd, when init pivoted.
 	procFds *os.File
 	// startHooks run once start has opened the fifo, before the exec.
 	startHooks []specs.Hook
@@ -157,7 +162,9 @@ func createHooks(conn *os.File, dec *json.Decoder, b *bootstrap, spec *specs.Spe
 		return fmt.Errorf("waiting for the runtime's hooks: got %q", msg.Type)
 	}
 	state := hookState(b.ID, Creating, b.Pid, b.Bundle, spec.Annotations)
-	return runHooks("createContainer", spec.Hooks.CreateContainer, state, b.Bundle)
+	// In the rootfs, not yet pivoted into, as runc runs them: hooks that
+	// bind libraries into the image use paths relative to it.
+	return runHooks("createContainer", spec.Hooks.CreateContainer, state, b.Rootfs)
 }
 
 // setup does everything that can fail before the container is created, so
@@ -179,10 +186,10 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*us
 	var procFds *os.File
 	if newNamespace(spec, "mount") {
 		// exec.fifo is reopened after pivot_root through this handle of
-		// the host's procfs, which nothing in the container can cover.
+		// init's private procfs, which nothing in the container can cover.
 		var err error
-		if procFds, err = os.OpenFile("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
-			return nil, fmt.Errorf("opening /proc/self/fd: %w", err)
+		if procFds, err = openFdDir(); err != nil {
+			return nil, err
 		}
 		r = &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
 			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace), idmapFds: b.IDMapFds}
@@ -242,8 +249,23 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*us
 	return p, nil
 }
 
+// openFdDir opens init's fd directory in its private procfs. Init's main
+// goroutine is locked to its thread, which stays until the exec.
+func openFdDir() (*os.File, error) {
+	proc, err := privateProc()
+	if err != nil {
+		return nil, err
+	}
+	f, done, err := proc.OpenThreadSelf("fd")
+	if err != nil {
+		return nil, fmt.Errorf("opening /proc/thread-self/fd: %w", err)
+	}
+	done()
+	return f, nil
+}
+
 // reopenFifo opens exec.fifo for writing, which blocks until start opens
-// it: through procFds, a handle of /proc/self/fd taken before pivot_root,
+// it: through procFds, a handle of /proc/thread-self/fd taken before pivot_root,
 // or else (a joined mount namespace, whose /proc may not be procfs)
 // through pathrs-lite's own procfs. The container's /proc is never used.
 func reopenFifo(fifo, procFds *os.File) (int, error) {
@@ -257,7 +279,7 @@ func reopenFifo(fifo, procFds *os.File) (int, error) {
 			return fd, nil
 		}
 		unix.Close(fd)
-		return -1, errors.New("/proc/self/fd does not lead to exec.fifo")
+		return -1, errors.New("/proc/thread-self/fd does not lead to exec.fifo")
 	}
 	f, err := pathrs.Reopen(fifo, unix.O_WRONLY|unix.O_CLOEXEC)
 	if err != nil {
@@ -274,8 +296,9 @@ func reopenFifo(fifo, procFds *os.File) (int, error) {
 // the startContainer hooks run under too, as in runc.
 //
 // start learns from the fifo whether the process runs: "1" and why not,
-// or "0" and, should the exec itself fail, why; the fifo is close-on-exec,
-// so its end tells start that the exec happened.
+// or "0"; the fifo is close-on-exec, so its end tells start that the exec
+// happened or init is gone. As with runc, a failed execve itself is the
+// process's failure, not start's: its stderr says why, it exits 255.
 func (p *userProcess) execOnStart() error {
 	fifo := -1
 	if p.fifo != nil {
@@ -306,9 +329,7 @@ func (p *userProcess) execOnStart() error {
 			return fmt.Errorf("writing exec fifo: %w", err)
 		}
 	}
-	err = fmt.Errorf("exec %s: %w", p.path, syscall.Exec(p.path, p.args, p.env))
-	if fifo >= 0 {
-		unix.Write(fifo, []byte(err.Error()))
-	}
-	return err
+	err = syscall.Exec(p.path, p.args, p.env)
+	fmt.Fprintf(os.Stderr, "exec %s: %v\n", p.path, err)
+	return errExecFailed
 }

@@ -94,15 +94,17 @@ load helpers
 	[[ "$output" == *"child process in init()"*"setns_init: about to exec /bin/true"* ]]
 }
 
-@test "hooks run in the bundle; startContainer hooks get the process's environment" {
+@test "runtime hooks run in the bundle, createContainer hooks in the rootfs; startContainer hooks get the process's environment" {
 	update_config '.process.env = ["ONE=two"] | .root.readonly = false
 		| .hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "pwd > \"$0\"", "'"$BATS_TEST_TMPDIR/cwd"'"]}],
+		            "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "pwd > \"$0\"", "'"$BATS_TEST_TMPDIR/cwd2"'"]}],
 		            "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $ONE $HOME > /hook.out"]}]}'
 	set_args cat /hook.out
 	run runo run --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	[ "$output" = "two /root" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/cwd")" = "$BUNDLE" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/cwd2")" = "$BUNDLE/rootfs" ]
 }
 
 @test "a cgroup that is frozen already is refused, not joined" {
@@ -135,14 +137,47 @@ load helpers
 	[ "$output" = "$(printf 'alive\nSeccomp:\t2')" ]
 }
 
-@test "a process that cannot be executed after start says why, to start" {
+@test "a process whose execve fails says why on its own stderr, in one line, and exits 255, as with runc" {
 	update_config '.root.readonly = false'
 	echo 'not a program' > "$BUNDLE/rootfs/bad"
 	chmod +x "$BUNDLE/rootfs/bad"
 	set_args /bad
-	runo create --bundle "$BUNDLE" "$ID"
-	run runo start "$ID"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"exec /bad: exec format error"* ]]
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 255 ]
+	[ "$output" = "exec /bad: exec format error" ]
+	# start itself succeeded: the process ran and failed.
+	runo create --bundle "$BUNDLE" "$ID" 2> "$BATS_TEST_TMPDIR/err"
+	runo start "$ID"
 	wait_for_status "$ID" stopped
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "exec /bad: exec format error" ]
+	printf '#!/mmnnttbb\n' > "$BUNDLE/rootfs/bad2"
+	chmod +x "$BUNDLE/rootfs/bad2"
+	set_args sleep 100
+	runo run -d --bundle "$BUNDLE" "$ID-2"
+	run runo exec "$ID-2" /bad2
+	[ "$status" -eq 255 ]
+	[ "$output" = "exec /bad2: no such file or directory" ]
+	runo delete -f "$ID-2"
+}
+
+@test "the created init holds stdio and runo's own descriptors, not those its caller left open" {
+	set_args sleep 1000
+	# Left open, without close-on-exec, as shells and test runners do.
+	exec 7> "$BATS_TEST_TMPDIR/leak" 8< /dev/null
+	runo create --bundle "$BUNDLE" "$ID"
+	exec 7>&- 8<&-
+	local pid fd target
+	pid=$(pid_of "$ID")
+	for fd in /proc/"$pid"/fd/*; do
+		target=$(readlink "$fd")
+		echo "${fd##*/} $target"
+		[ "${fd##*/}" -gt 2 ] || continue
+		# What is left: stdio, exec.fifo, init's own procfs and the Go
+		# runtime's cpu.cfs_* and poller descriptors.
+		[[ "$target" =~ ^(/dev/.*|pipe:.*|socket:.*|anon_inode:.*|/|/1/task/1/fd|.*/exec\.fifo|.*/cpu\.cfs_(quota|period)_us)$ ]]
+	done
+	# --preserve-fds still passes the caller's first ones.
+	runo create --preserve-fds 1 --bundle "$BUNDLE" "$ID-2" 3< /dev/null
+	[ "$(readlink "/proc/$(pid_of "$ID-2")/fd/3")" = /dev/null ]
+	runo delete -f "$ID-2"
 }
