@@ -3,10 +3,13 @@ package libcontainer
 // The contract between the runtime and `runo init`: how init finds its
 // socket, what the runtime sends first, and the messages that follow. Both
 // sides use these names and nothing else; the pty master, the seccomp
-// listener and idmapped mounts travel as descriptors, not in this stream.
+// listener and mount sources travel as descriptors, on sockets of their
+// own, not in this stream.
 //
 //	runtime                               init
 //	   bootstrap ---------------------------->
+//	                    <----------------------- mount-source (any number, create: while mounting)
+//	   (the source, on the mount socket) ----->
 //	                    <----------------------- hooks       (create, when it has hooks: mounts made, before pivot_root)
 //	   hooks-done ---------------------------> (prestart and createRuntime ran)
 //	                    <----------------------- log        (any number, with --debug)
@@ -33,9 +36,9 @@ type bootstrap struct {
 	// FifoFd is init's descriptor of exec.fifo (O_PATH), inherited: the
 	// path may not be reachable from a user namespace.
 	FifoFd int `json:"fifo_fd"`
-	// IDMapFds are init's descriptors of the detached idmapped mounts, by
-	// mount index.
-	IDMapFds     map[int]int       `json:"idmap_fds,omitempty"`
+	// MountSourceFd is init's end of the socket the runtime sends mount
+	// sources on (sourceFromRuntime), when the container has such mounts.
+	MountSourceFd int `json:"mount_source_fd,omitempty"`
 	NoPivot      bool              `json:"no_pivot,omitempty"`
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	PreserveFds  int               `json:"preserve_fds,omitempty"`
@@ -68,6 +71,8 @@ type bootstrap struct {
 type initMsg struct {
 	Type  string `json:"type"`
 	Error string `json:"error,omitempty"`
+	// Mount is the index of the mount whose source init asks for.
+	Mount int `json:"mount,omitempty"`
 }
 
 // The types of initMsg.
@@ -84,4 +89,7 @@ const (
 	msgError = "error"
 	// msgLog: a debug line of init's, in Error, for the runtime's log.
 	msgLog = "log"
+	// msgMountSource: init asks for the source of mounts[Mount], which the
+	// runtime sends on the mount socket.
+	msgMountSource = "mount-source"
 )

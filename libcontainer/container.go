@@ -84,6 +84,11 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	for _, why := range UnsupportedCaps(spec.Process.Capabilities) {
 		s.warn(fmt.Errorf("process.capabilities: %s, and skipped", why))
 	}
+	for i, m := range spec.Mounts {
+		if !filepath.IsAbs(m.Destination) {
+			s.warn(fmt.Errorf("mounts[%d].destination: %q is not an absolute path; taken from the rootfs, as runc does", i, m.Destination))
+		}
+	}
 	paths, err := layout.Paths(spec.Linux.CgroupsPath, o.ID)
 	if err != nil {
 		return nil, err
@@ -180,14 +185,15 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if cons != nil {
 		b.ConsoleFd = int(cons.child.Fd())
 	}
-	idmaps, err := openIDMapped(spec, st.Bundle)
+	sources, err := c.mountSources(spec)
 	if err != nil {
 		return err
 	}
-	for i, f := range idmaps {
-		defer f.Close()
-		l.inherit = append(l.inherit, f)
-		b.IDMapFds[i] = int(f.Fd())
+	if sources != nil {
+		defer sources.parent.Close()
+		defer sources.child.Close()
+		l.inherit = append(l.inherit, sources.child)
+		b.MountSourceFd = int(sources.child.Fd())
 	}
 	proc, err := l.start()
 	prog, cerr := compiled()
@@ -197,6 +203,10 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	if proc != nil {
 		b.Pid = proc.pid
 		defer proc.close()
+		if sources != nil {
+			proc.sources = sources.parent
+		}
+		proc.mountSource = func(i int) (*os.File, error) { return openMountSource(proc.pid, spec, st.Bundle, i) }
 	}
 	lis.start(prog, specs.State{
 		Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: b.Pid, Bundle: st.Bundle, Annotations: st.Annotations,
@@ -234,15 +244,39 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	return announce(st.Pid, o.PidFile, o.PidfdSocket)
 }
 
+// mountSources makes the socket mount sources go to init on, when a mount
+// of spec takes its source from the runtime, or returns nil. Rootless runo
+// has no more rights to the sources than init, and cannot idmap.
+func (c *Container) mountSources(spec *specs.Spec) (*socketEnds, error) {
+	need := false
+	for i, m := range spec.Mounts {
+		if ok, _ := idmapped(i, m); ok && c.rootless {
+			return nil, fmt.Errorf("mounts[%d] (%s): idmapped mounts need runo running as root", i, m.Destination)
+		}
+		need = need || sourceFromRuntime(spec, i)
+	}
+	if !need || c.rootless {
+		return nil, nil
+	}
+	parent, child, err := socketPair("mount source")
+	if err != nil {
+		return nil, err
+	}
+	return &socketEnds{parent, child}, nil
+}
+
+// socketEnds are the runtime's and init's ends of a socket pair.
+type socketEnds struct{ parent, child *os.File }
+
 // bootstrapOf is what create tells init, but for what only init's start
-// decides (its pid, the seccomp program, idmapped mounts). config.json goes
+// decides (its pid, the seccomp program, the descriptors it inherits). config.json goes
 // as read, cheaper than encoding the spec again.
 func (c *Container) bootstrapOf(config []byte, o CreateOpts, fifo *os.File) *bootstrap {
 	st := c.State
 	return &bootstrap{
 		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifo.Fd()), NoPivot: o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
-		CgroupPaths: st.CgroupPaths, IDMapFds: map[int]int{}, Debug: c.debug != nil,
+		CgroupPaths: st.CgroupPaths, Debug: c.debug != nil,
 	}
 }
 

@@ -22,7 +22,7 @@
 //	root.path                         RootfsPath, rootfs.prepare               runtime, init
 //	root.readonly                     rootfs.finish                            init
 //	mounts                            rootfs.prepare (mount, bind, mountCgroup) init
-//	mounts with idmap options         openIDMapped, rootfs.moveIDMapped        runtime, init
+//	mounts with idmap options         openMountSource, rootfs.moveSource       runtime, init
 //	process.terminal, consoleSize     openConsole, setupConsole                runtime, init
 //	process.args, env                 lookPath, listenEnv                      init
 //	process.cwd                       realInit.chdir                           init

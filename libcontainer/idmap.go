@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -15,11 +16,14 @@ import (
 	"github.com/runo-runtime/runo/nsenter"
 )
 
-// Idmapped mounts. Only the host's root may idmap a mount of a host file
-// system, so the runtime makes them: a detached clone of the source
-// (open_tree), its ids mapped through a user namespace with the mount's
-// mappings (mount_setattr MOUNT_ATTR_IDMAP), handed to init as a
-// descriptor that init moves into place.
+// Mount sources the runtime opens. Only the host's root may idmap a mount
+// of a host file system, and the root of a new user namespace may not
+// reach a source that the host's root can: for those mounts init asks the
+// runtime, when it comes to them, for the source. The runtime clones it
+// (open_tree) from init's mount namespace, where the mounts made before it
+// are in place, maps its ids through a user namespace with the mount's
+// mappings (mount_setattr MOUNT_ATTR_IDMAP) when it is idmapped, and hands
+// it over as a descriptor that init moves into place.
 
 // idmapped reports whether mount m is to be idmapped, and checks it.
 func idmapped(i int, m specs.Mount) (bool, error) {
@@ -36,40 +40,62 @@ func idmapped(i int, m specs.Mount) (bool, error) {
 	return true, nil
 }
 
-// openIDMapped makes the detached idmapped mounts of spec, by mount index.
-// A mount without mappings of its own takes the container's.
-func openIDMapped(spec *specs.Spec, bundle string) (map[int]*os.File, error) {
-	out := map[int]*os.File{}
-	fail := func(err error) (map[int]*os.File, error) {
-		for _, f := range out {
-			f.Close()
-		}
-		return nil, err
+// sourceFromRuntime says whether init asks the runtime for mount i's
+// source: an idmapped mount, or a bind mount in a new user namespace.
+func sourceFromRuntime(spec *specs.Spec, i int) bool {
+	m := spec.Mounts[i]
+	if ok, _ := idmapped(i, m); ok {
+		return true
 	}
-	for i, m := range spec.Mounts {
-		// Validate has checked the mounts.
-		if ok, _ := idmapped(i, m); !ok {
-			continue
-		}
-		uids, gids := m.UIDMappings, m.GIDMappings
-		if len(uids) == 0 {
-			uids, gids = spec.Linux.UIDMappings, spec.Linux.GIDMappings
-		}
-		f, err := openIDMappedMount(m, bundle, uids, gids)
-		if err != nil {
-			return fail(fmt.Errorf("mounts[%d] (idmapped %s on %s): %w", i, m.Source, m.Destination, err))
-		}
-		out[i] = f
-	}
-	return out, nil
+	return (m.Type == "bind" || parseMountOptions(m.Options).isBind()) && newNamespace(spec, specs.UserNamespace)
 }
 
-func openIDMappedMount(m specs.Mount, bundle string, uids, gids []specs.LinuxIDMapping) (*os.File, error) {
+// openMountSource clones mount i's source in the mount namespace of init
+// (pid), idmapped if it is to be. Validate has checked the mounts.
+func openMountSource(pid int, spec *specs.Spec, bundle string, i int) (*os.File, error) {
+	m := spec.Mounts[i]
 	src := m.Source
 	if !filepath.IsAbs(src) {
 		src = filepath.Join(bundle, src)
 	}
 	opts := parseMountOptions(m.Options)
+	var userns *os.File
+	if ok, _ := idmapped(i, m); ok {
+		var err error
+		if userns, err = idmapUserns(spec, m); err != nil {
+			return nil, err
+		}
+		defer userns.Close()
+	}
+	mntns, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	if err != nil {
+		return nil, err
+	}
+	defer mntns.Close()
+	type result struct {
+		tree *os.File
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// Never unlocked: the thread, moved to another mount namespace,
+		// ends with this goroutine.
+		runtime.LockOSThread()
+		tree, err := cloneSource(mntns, src, opts, userns)
+		done <- result{tree, err}
+	}()
+	r := <-done
+	return r.tree, r.err
+}
+
+// cloneSource runs on a thread of its own, which it moves into mntns.
+func cloneSource(mntns *os.File, src string, opts parsedMount, userns *os.File) (*os.File, error) {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return nil, err
+	}
+	if err := unix.Setns(int(mntns.Fd()), unix.CLONE_NEWNS); err != nil {
+		return nil, fmt.Errorf("entering init's mount namespace: %w", err)
+	}
 	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
 	if opts.flags&unix.MS_REC != 0 {
 		flags |= unix.AT_RECURSIVE
@@ -79,12 +105,9 @@ func openIDMappedMount(m specs.Mount, bundle string, uids, gids []specs.LinuxIDM
 		return nil, fmt.Errorf("cloning the source: %w", err)
 	}
 	tree := os.NewFile(uintptr(fd), src)
-	userns, err := newUserns(uids, gids)
-	if err != nil {
-		tree.Close()
-		return nil, err
+	if userns == nil {
+		return tree, nil
 	}
-	defer userns.Close()
 	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
 	setFlags := uint(unix.AT_EMPTY_PATH)
 	if opts.idmapRec {
@@ -95,6 +118,24 @@ func openIDMappedMount(m specs.Mount, bundle string, uids, gids []specs.LinuxIDM
 		return nil, fmt.Errorf("idmapping: %w", err)
 	}
 	return tree, nil
+}
+
+// idmapUserns is the user namespace mount m's ids are mapped through: one
+// made with its own mappings or, without them, the container's, or the
+// user namespace the container joins.
+func idmapUserns(spec *specs.Spec, m specs.Mount) (*os.File, error) {
+	uids, gids := m.UIDMappings, m.GIDMappings
+	if len(uids) == 0 {
+		uids, gids = spec.Linux.UIDMappings, spec.Linux.GIDMappings
+	}
+	if len(uids) == 0 && joinsUserns(spec.Linux) {
+		for _, ns := range spec.Linux.Namespaces {
+			if ns.Type == specs.UserNamespace {
+				return os.Open(ns.Path)
+			}
+		}
+	}
+	return newUserns(uids, gids)
 }
 
 // errUsernsOpen stops the process newUserns starts once its namespace is

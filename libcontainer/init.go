@@ -93,7 +93,34 @@ func setupInit(conn *os.File, dec *json.Decoder, b *bootstrap) (*userProcess, er
 	if err != nil {
 		return nil, err
 	}
-	return setup(realInit{}, b, spec, func() error { return createHooks(conn, dec, b, spec) })
+	link := runtimeLink{hooks: func() error { return createHooks(conn, dec, b, spec) }}
+	if b.MountSourceFd > 0 {
+		link.mountSource = mountSourceFrom(conn, os.NewFile(uintptr(b.MountSourceFd), "mount source"))
+	}
+	return setup(realInit{}, b, spec, link)
+}
+
+// runtimeLink is what init asks of the runtime while it sets up: to run
+// the create hooks, and for mount sources (sourceFromRuntime), if any.
+type runtimeLink struct {
+	hooks       func() error
+	mountSource func(i int) (*os.File, error)
+}
+
+// mountSourceFrom asks the runtime for mount sources on conn and receives
+// them on sock.
+func mountSourceFrom(conn, sock *os.File) func(i int) (*os.File, error) {
+	enc := json.NewEncoder(conn)
+	return func(i int) (*os.File, error) {
+		if err := enc.Encode(initMsg{Type: msgMountSource, Mount: i}); err != nil {
+			return nil, fmt.Errorf("asking the runtime for the source: %w", err)
+		}
+		f, _, err := recvFd(sock)
+		if err != nil {
+			return nil, fmt.Errorf("receiving the source: %w", err)
+		}
+		return f, nil
+	}
 }
 
 // userProcess is the process init executes at start.
@@ -168,12 +195,12 @@ func createHooks(conn *os.File, dec *json.Decoder, b *bootstrap, spec *specs.Spe
 }
 
 // setup does everything that can fail before the container is created, so
-// that create reports it. hooks runs the create hooks before pivot_root.
+// that create reports it. link runs the create hooks before pivot_root.
 // The order is the security argument: mounts and devices, the hooks,
 // pivot_root, the console (from the container's devpts, before a
 // read-only root), sysctls (before readonlyPaths close /proc/sys), masked
 // and read-only paths, then the process's own settings.
-func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*userProcess, error) {
+func setup(sys initSys, b *bootstrap, spec *specs.Spec, link runtimeLink) (*userProcess, error) {
 	unix.Umask(0)
 	if !b.NoNewKeyring {
 		if err := sys.joinKeyring(b.ID); err != nil {
@@ -184,7 +211,10 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*us
 	unix.CloseOnExec(b.FifoFd)
 	var r *rootfs
 	var procFds *os.File
-	if newNamespace(spec, "mount") {
+	// Without a mount namespace of its own or a joined one, the container
+	// is set up in the host's, as runc does: its mounts are the host's.
+	hostMounts := !hasNamespace(spec, specs.MountNamespace)
+	if newNamespace(spec, specs.MountNamespace) || hostMounts {
 		// exec.fifo is reopened after pivot_root through this handle of
 		// init's private procfs, which nothing in the container can cover.
 		var err error
@@ -192,12 +222,13 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, hooks func() error) (*us
 			return nil, err
 		}
 		r = &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
-			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace), idmapFds: b.IDMapFds}
+			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace), source: link.mountSource,
+			hostMounts: hostMounts}
 		if err := sys.prepareRootfs(r); err != nil {
 			return nil, err
 		}
 	}
-	if err := hooks(); err != nil {
+	if err := link.hooks(); err != nil {
 		return nil, err
 	}
 	if r != nil {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
+
 	"github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -39,9 +41,15 @@ type rootfs struct {
 	// userns says the container has a user namespace of its own: device
 	// nodes and v1 cgroup filesystems cannot be made there, only bound.
 	userns bool
-	// idmapFds are the detached idmapped mounts the runtime made, by
-	// mount index.
-	idmapFds map[int]int
+	// source gets the source of a mount from the runtime, for those
+	// sourceFromRuntime names.
+	source func(i int) (*os.File, error)
+	// devReadonly is a read-only /dev of the config's, mounted writable
+	// until its devices and links are made.
+	devReadonly bool
+	// hostMounts says the container has no mount namespace of its own:
+	// the host's propagation is left alone and chroot replaces pivot_root.
+	hostMounts bool
 }
 
 var defaultDevices = []specs.LinuxDevice{
@@ -58,18 +66,26 @@ var deviceTypes = map[string]uint32{"c": unix.S_IFCHR, "u": unix.S_IFCHR, "b": u
 // prepare does everything before pivot_root: propagation, the bind of the
 // rootfs onto itself, the config's mounts and /dev.
 func (r *rootfs) prepare() error {
-	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if p := r.spec.Linux.RootfsPropagation; p != "" {
-		prop = propagationFlags[p]
-	}
-	if err := unix.Mount("", "/", "", prop, ""); err != nil {
-		return fmt.Errorf("setting propagation of /: %w", err)
-	}
-	if err := makeParentPrivate(r.path); err != nil {
-		return err
+	if !r.hostMounts {
+		prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
+		if p := r.spec.Linux.RootfsPropagation; p != "" {
+			prop = propagationFlags[p]
+		}
+		if err := unix.Mount("", "/", "", prop, ""); err != nil {
+			return fmt.Errorf("setting propagation of /: %w", err)
+		}
+		if err := makeParentPrivate(r.path); err != nil {
+			return err
+		}
 	}
 	if err := unix.Mount(r.path, r.path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("binding rootfs %s onto itself: %w", r.path, err)
+	}
+	if r.hostMounts {
+		// Its mounts stay where they are made, not in the host's peers.
+		if err := unix.Mount("", r.path, "", unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("making rootfs %s private: %w", r.path, err)
+		}
 	}
 	root, err := os.OpenFile(r.path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -80,10 +96,19 @@ func (r *rootfs) prepare() error {
 		return fmt.Errorf("reading the rootfs path: %w", err)
 	}
 	bindDev := false
+	for i := range r.spec.Mounts {
+		r.spec.Mounts[i].Destination = MountDestination(r.path, r.spec.Mounts[i].Destination)
+	}
 	for i, m := range r.spec.Mounts {
 		mount := r.mount
-		if fd, ok := r.idmapFds[i]; ok {
-			mount = func(m specs.Mount) error { return r.moveIDMapped(m, fd) }
+		if r.source != nil && sourceFromRuntime(r.spec, i) {
+			mount = func(m specs.Mount) error {
+				src, err := r.source(i)
+				if err != nil {
+					return err
+				}
+				return r.moveSource(m, src)
+			}
 		}
 		if err := mount(m); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
@@ -218,6 +243,10 @@ func (r *rootfs) mount(m specs.Mount) error {
 			unix.Close(fd)
 		}
 	}
+	if m.Destination == "/dev" && opts.flags&unix.MS_RDONLY != 0 {
+		opts.flags &^= unix.MS_RDONLY
+		r.devReadonly = true
+	}
 	// A tmpfs over a directory of the image takes its mode, as runc's
 	// does; over one runo makes, tmpfs's own (1777).
 	existed := false
@@ -261,6 +290,9 @@ func (r *rootfs) mount(m specs.Mount) error {
 			if err := copyTree(under, dst); err != nil {
 				return fmt.Errorf("tmpcopyup: %w", err)
 			}
+		}
+		if err := setRecursive(path, opts.rec); err != nil {
+			return err
 		}
 		return setPropagation(path, opts.propagation)
 	})
@@ -384,8 +416,15 @@ func (r *rootfs) bind(m specs.Mount, opts parsedMount) error {
 	return r.bound(m, opts)
 }
 
-// bindTarget makes the directory or file a bind mount goes on.
+// bindTarget makes the directory or file a mount goes on. Symlinks of the
+// image on the way are followed inside the rootfs, also those to a path
+// that does not exist yet, which is made, as runc makes it.
 func (r *rootfs) bindTarget(dest string, dir bool) (*os.File, error) {
+	if full, err := securejoin.SecureJoin(r.realPath, dest); err == nil {
+		if rel, err := filepath.Rel(r.realPath, full); err == nil {
+			dest = "/" + rel
+		}
+	}
 	if dir {
 		return r.mkdirAllHandle(dest)
 	}
@@ -415,11 +454,11 @@ func (r *rootfs) target(m specs.Mount, dir bool) (*os.File, error) {
 	return t, nil
 }
 
-// moveIDMapped puts the runtime's detached idmapped mount fd in place.
-func (r *rootfs) moveIDMapped(m specs.Mount, fd int) error {
-	defer unix.Close(fd)
+// moveSource puts a detached mount of the runtime's in place.
+func (r *rootfs) moveSource(m specs.Mount, src *os.File) error {
+	defer src.Close()
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
 		return err
 	}
 	target, err := r.target(m, st.Mode&unix.S_IFMT == unix.S_IFDIR)
@@ -427,8 +466,8 @@ func (r *rootfs) moveIDMapped(m specs.Mount, fd int) error {
 		return err
 	}
 	defer target.Close()
-	if err := moveMount(fd, target); err != nil {
-		return fmt.Errorf("moving the idmapped mount into place: %w", err)
+	if err := moveMount(int(src.Fd()), target); err != nil {
+		return fmt.Errorf("moving the mount into place: %w", err)
 	}
 	return r.bound(m, parseMountOptions(m.Options))
 }
@@ -442,8 +481,23 @@ func (r *rootfs) bound(m specs.Mount, opts parsedMount) error {
 				return err
 			}
 		}
+		if err := setRecursive(path, opts.rec); err != nil {
+			return err
+		}
 		return setPropagation(path, opts.propagation)
 	})
+}
+
+// setRecursive applies the recursive options, if any, to the mount at
+// path and all below it.
+func setRecursive(path string, attr *unix.MountAttr) error {
+	if attr == nil {
+		return nil
+	}
+	if err := unix.MountSetattr(unix.AT_FDCWD, path, unix.AT_RECURSIVE, attr); err != nil {
+		return fmt.Errorf("recursive mount options: %w", err)
+	}
+	return nil
 }
 
 // remountBind applies flags to a bind mount, keeping the flags the kernel
@@ -659,7 +713,20 @@ func (r *rootfs) devLinks() error {
 // with noPivot, a move of the rootfs onto / and a chroot.
 func (r *rootfs) pivot(noPivot bool) error {
 	defer r.root.Close()
+	if r.hostMounts {
+		// Neither pivot_root nor a move may touch the host's root.
+		if err := unix.Fchdir(int(r.root.Fd())); err != nil {
+			return err
+		}
+		if err := unix.Chroot("."); err != nil {
+			return fmt.Errorf("chroot: %w", err)
+		}
+		return unix.Chdir("/")
+	}
 	if noPivot {
+		if err := r.hideHostProcfs(); err != nil {
+			return err
+		}
 		if err := unix.Chdir(r.path); err != nil {
 			return err
 		}
@@ -695,12 +762,52 @@ func (r *rootfs) pivot(noPivot bool) error {
 	return unix.Chdir("/")
 }
 
+// hideHostProcfs detaches, in the container's mount namespace, every full
+// procfs and sysfs mount outside the rootfs, or covers it where detaching
+// is refused. chroot leaves them in the namespace, and while one is fully
+// visible the kernel lets the container mount a fresh procfs, which shows
+// what maskedPaths hide.
+func (r *rootfs) hideHostProcfs() error {
+	inside := func(p string) bool {
+		return p == r.path || p == r.realPath || strings.HasPrefix(p, r.path+"/") || strings.HasPrefix(p, r.realPath+"/")
+	}
+	mounts, err := mountinfo.GetMounts(func(m *mountinfo.Info) (skip, stop bool) {
+		return m.Root != "/" || m.FSType != "proc" && m.FSType != "sysfs" || inside(m.Mountpoint), false
+	})
+	if err != nil {
+		return fmt.Errorf("reading mounts: %w", err)
+	}
+	for _, m := range mounts {
+		// The detach must not reach the host's mounts.
+		if err := unix.Mount("", m.Mountpoint, "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				// Gone with a parent detached before it.
+				continue
+			}
+			return fmt.Errorf("hiding %s: %w", m.Mountpoint, err)
+		}
+		err := unix.Unmount(m.Mountpoint, unix.MNT_DETACH)
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) {
+			err = unix.Mount("tmpfs", m.Mountpoint, "tmpfs", unix.MS_RDONLY, "")
+		}
+		if err != nil {
+			return fmt.Errorf("hiding %s: %w", m.Mountpoint, err)
+		}
+	}
+	return nil
+}
+
 // finish does what must follow pivot_root: the rootfs propagation, a
 // read-only root, masked and read-only paths.
 func (r *rootfs) finish() error {
 	if p := r.spec.Linux.RootfsPropagation; p != "" {
 		if err := unix.Mount("", "/", "", propagationFlags[p], ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation %q: %w", p, err)
+		}
+	}
+	if r.devReadonly {
+		if err := remountBind("/dev", unix.MS_RDONLY); err != nil {
+			return fmt.Errorf("read-only /dev: %w", err)
 		}
 	}
 	for _, p := range r.spec.Linux.ReadonlyPaths {
@@ -714,8 +821,9 @@ func (r *rootfs) finish() error {
 			return fmt.Errorf("linux.maskedPaths: %w", err)
 		}
 		defer null.Close()
+		m := masker{null: null, done: map[string]bool{}}
 		for _, p := range r.spec.Linux.MaskedPaths {
-			if err := maskPath(p, null); err != nil {
+			if err := m.mask(p); err != nil {
 				return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
 			}
 		}
@@ -759,9 +867,22 @@ func devNull() (*os.File, error) {
 	return f, nil
 }
 
-// maskPath hides a file behind the null device and a directory behind an
-// empty read-only tmpfs.
-func maskPath(p string, null *os.File) error {
+// masker covers masked files with /dev/null and masked directories with
+// one read-only tmpfs, the first one's mount bound on the others, as runc
+// does; a path listed twice is masked once.
+type masker struct {
+	null *os.File
+	// dir is the first masked directory, once masked.
+	dir  string
+	done map[string]bool
+}
+
+func (m *masker) mask(p string) error {
+	p = filepath.Clean(p)
+	if m.done[p] {
+		return nil
+	}
+	m.done[p] = true
 	var st unix.Stat_t
 	err := unix.Stat(p, &st)
 	switch {
@@ -769,10 +890,21 @@ func maskPath(p string, null *os.File) error {
 		return nil
 	case err != nil:
 		return err
-	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
-		return unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "")
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return bindFd(int(m.null.Fd()), unix.AT_FDCWD, p)
+	case m.dir == "":
+		if err := unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, ""); err != nil {
+			return err
+		}
+		m.dir = p
+		return nil
 	}
-	return bindFd(int(null.Fd()), unix.AT_FDCWD, p)
+	src, err := unix.Open(m.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(src)
+	return bindFd(src, unix.AT_FDCWD, p)
 }
 
 // bindFd binds what src refers to (a file or directory) onto path, from

@@ -82,7 +82,7 @@ func TestInitOrder(t *testing.T) {
 	b, spec := testBootstrap(t, spec)
 	b.Seccomp = &seccomp.Program{}
 	sys := &recorder{}
-	p, err := setup(sys, b, spec, func() error { return sys.add("create hooks") })
+	p, err := setup(sys, b, spec, runtimeLink{hooks: func() error { return sys.add("create hooks") }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestInitOrderNoNewPrivileges(t *testing.T) {
 		b.NoNewKeyring = true
 		b.Seccomp = &seccomp.Program{Notify: notify}
 		sys := &recorder{}
-		p, err := setup(sys, b, spec, func() error { return nil })
+		p, err := setup(sys, b, spec, runtimeLink{hooks: func() error { return nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,15 +119,19 @@ func TestInitOrderNoNewPrivileges(t *testing.T) {
 	}
 }
 
-// TestInitOrderNoMountNamespace: without a mount namespace of its own,
-// init touches no mounts.
-func TestInitOrderNoMountNamespace(t *testing.T) {
+// TestInitOrderJoinedMountNamespace: in a joined mount namespace, which
+// has its rootfs already, init touches no mounts.
+func TestInitOrderJoinedMountNamespace(t *testing.T) {
 	spec := defaultSpec()
 	spec.Process.Terminal = false
-	spec.Linux.Namespaces = slices.DeleteFunc(spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.MountNamespace })
+	for i := range spec.Linux.Namespaces {
+		if spec.Linux.Namespaces[i].Type == specs.MountNamespace {
+			spec.Linux.Namespaces[i].Path = "/proc/1/ns/mnt"
+		}
+	}
 	b, spec := testBootstrap(t, spec)
 	sys := &recorder{}
-	if _, err := setup(sys, b, spec, func() error { return sys.add("create hooks") }); err != nil {
+	if _, err := setup(sys, b, spec, runtimeLink{hooks: func() error { return sys.add("create hooks") }}); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range sys.steps {

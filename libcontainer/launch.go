@@ -39,6 +39,10 @@ type launch struct {
 // socket.
 type initProcess struct {
 	pid int
+	// sources is the runtime's end of the mount source socket, and
+	// mountSource opens a source init asks for; both nil at exec.
+	sources     *os.File
+	mountSource func(i int) (*os.File, error)
 	// debug takes init's log lines, when --debug asked for them.
 	debug func(string)
 	conn  *os.File
@@ -139,6 +143,10 @@ func (p *initProcess) await(hooks func() error) error {
 			if p.debug != nil {
 				p.debug(msg.Error)
 			}
+		case msgMountSource:
+			if err := p.sendMountSource(msg.Mount); err != nil {
+				return err
+			}
 		case msgHooks:
 			if hooks == nil {
 				return errors.New("runo init asked for hooks at exec")
@@ -153,6 +161,21 @@ func (p *initProcess) await(hooks func() error) error {
 			return fmt.Errorf("runo init sent an unknown message %q", msg.Type)
 		}
 	}
+}
+
+func (p *initProcess) sendMountSource(i int) error {
+	if p.mountSource == nil || p.sources == nil {
+		return errors.New("runo init asked for a mount source it has no socket for")
+	}
+	src, err := p.mountSource(i)
+	if err != nil {
+		return fmt.Errorf("mounts[%d]: %w", i, err)
+	}
+	defer src.Close()
+	if err := sendFd(int(p.sources.Fd()), int(src.Fd()), []byte("mount")); err != nil {
+		return fmt.Errorf("sending the source of mounts[%d]: %w", i, err)
+	}
+	return nil
 }
 
 // kill ends an init that will not be used and reaps it: it is runo's

@@ -47,6 +47,22 @@ var mountOpts = map[string]mountOpt{
 	"sync":          {false, unix.MS_SYNCHRONOUS},
 }
 
+// recursiveOpts are runc's "r" options: a MOUNT_ATTR_* set (or cleared)
+// with mount_setattr(2) on the mount and every mount below it.
+var recursiveOpts = map[string]mountOpt{
+	"rro": {false, unix.MOUNT_ATTR_RDONLY}, "rrw": {true, unix.MOUNT_ATTR_RDONLY},
+	"rnosuid": {false, unix.MOUNT_ATTR_NOSUID}, "rsuid": {true, unix.MOUNT_ATTR_NOSUID},
+	"rnodev": {false, unix.MOUNT_ATTR_NODEV}, "rdev": {true, unix.MOUNT_ATTR_NODEV},
+	"rnoexec": {false, unix.MOUNT_ATTR_NOEXEC}, "rexec": {true, unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime": {false, unix.MOUNT_ATTR_NODIRATIME}, "rdiratime": {true, unix.MOUNT_ATTR_NODIRATIME},
+	"rnosymfollow": {false, unix.MOUNT_ATTR_NOSYMFOLLOW}, "rsymfollow": {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	// The atime modes are one field: setting one replaces the others,
+	// clearing one leaves the default, relatime.
+	"rrelatime": {false, unix.MOUNT_ATTR_RELATIME}, "rnorelatime": {true, unix.MOUNT_ATTR_RELATIME},
+	"rnoatime": {false, unix.MOUNT_ATTR_NOATIME}, "ratime": {true, unix.MOUNT_ATTR_NOATIME},
+	"rstrictatime": {false, unix.MOUNT_ATTR_STRICTATIME}, "rnostrictatime": {true, unix.MOUNT_ATTR_STRICTATIME},
+}
+
 var propagationFlags = map[string]uintptr{
 	"private":     unix.MS_PRIVATE,
 	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
@@ -69,6 +85,8 @@ type parsedMount struct {
 	// tmpcopyup (runc's extension, which podman uses) fills a new tmpfs
 	// with what the directory under it held.
 	tmpcopyup bool
+	// rec holds the recursive options, when there are any.
+	rec *unix.MountAttr
 }
 
 // parseMountOptions splits options as mount(8) does: known flags set or
@@ -87,6 +105,10 @@ func parseMountOptions(options []string) parsedMount {
 			} else {
 				p.flags |= opt.flag
 			}
+			continue
+		}
+		if opt, ok := recursiveOpts[o]; ok {
+			p.addRecursive(o, opt)
 			continue
 		}
 		if o == "tmpcopyup" {
@@ -108,3 +130,25 @@ func parseMountOptions(options []string) parsedMount {
 }
 
 func (p parsedMount) isBind() bool { return p.flags&unix.MS_BIND != 0 }
+
+func (p *parsedMount) addRecursive(name string, opt mountOpt) {
+	if p.rec == nil {
+		p.rec = &unix.MountAttr{}
+	}
+	f := uint64(opt.flag)
+	if strings.HasSuffix(name, "atime") && name != "rnodiratime" && name != "rdiratime" {
+		p.rec.Attr_clr |= unix.MOUNT_ATTR__ATIME
+		p.rec.Attr_set &^= unix.MOUNT_ATTR__ATIME
+		if !opt.clear {
+			p.rec.Attr_set |= f
+		}
+		return
+	}
+	if opt.clear {
+		p.rec.Attr_clr |= f
+		p.rec.Attr_set &^= f
+	} else {
+		p.rec.Attr_set |= f
+		p.rec.Attr_clr &^= f
+	}
+}

@@ -20,6 +20,11 @@ func TestParseMountOptions(t *testing.T) {
 		{[]string{"nosuid", "mode=755", "size=65536k"}, parsedMount{flags: unix.MS_NOSUID, data: "mode=755,size=65536k"}},
 		{[]string{"noatime", "atime", "strictatime"}, parsedMount{flags: unix.MS_STRICTATIME}},
 		{[]string{"newinstance", "ptmxmode=0666", "defaults"}, parsedMount{data: "newinstance,ptmxmode=0666"}},
+		{[]string{"rbind", "ro", "rro", "rnosuid", "rsuid", "rnodev"}, parsedMount{flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY,
+			rec: &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NODEV, Attr_clr: unix.MOUNT_ATTR_NOSUID}}},
+		{[]string{"rnoatime"}, parsedMount{rec: &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NOATIME, Attr_clr: unix.MOUNT_ATTR__ATIME}}},
+		{[]string{"rstrictatime", "rnostrictatime"}, parsedMount{rec: &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR__ATIME}}},
+		{[]string{"rnodiratime"}, parsedMount{rec: &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NODIRATIME}}},
 	}
 	for _, tc := range cases {
 		got := parseMountOptions(tc.opts)

@@ -51,18 +51,19 @@ func Validate(spec *specs.Spec, bundle string) error {
 			return fmt.Errorf("%s: %q holds a NUL byte", f.field, f.value)
 		}
 	}
+	rootfs := RootfsPath(spec, bundle)
 	for i, m := range spec.Mounts {
-		if !filepath.IsAbs(m.Destination) {
-			return fmt.Errorf("mounts[%d].destination: %q is not an absolute path", i, m.Destination)
+		if m.Destination == "" {
+			return fmt.Errorf("mounts[%d].destination: must be set", i)
 		}
-		if err := checkProcDestination(m.Destination, m); err != nil {
+		if err := checkProcDestination(MountDestination(rootfs, m.Destination), m); err != nil {
 			return fmt.Errorf("mounts[%d].destination: %w", i, err)
 		}
 		idmap, err := idmapped(i, m)
 		if err != nil {
 			return err
 		}
-		if idmap && len(m.UIDMappings) == 0 && (spec.Linux == nil || len(spec.Linux.UIDMappings) == 0) {
+		if idmap && len(m.UIDMappings) == 0 && (spec.Linux == nil || len(spec.Linux.UIDMappings) == 0 && !joinsUserns(spec.Linux)) {
 			return fmt.Errorf("mounts[%d] (%s): idmap without mappings, in a container without a user namespace", i, m.Destination)
 		}
 	}
@@ -198,14 +199,17 @@ func validateLinux(spec *specs.Spec) error {
 	if err := validateIDMappings(l, newNS("user")); err != nil {
 		return err
 	}
-	if !newNS("mount") && !has["mount:joined"] {
-		return errors.New("linux.namespaces: a mount namespace is required")
+	if !newNS("mount") && !has["mount:joined"] && (len(l.MaskedPaths) > 0 || len(l.ReadonlyPaths) > 0) {
+		// runc's words.
+		return errors.New("linux.maskedPaths, linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace")
 	}
-	if spec.Hostname != "" && !newNS("uts") {
-		return errors.New("hostname: setting it needs a new uts namespace")
+	// A joined uts namespace gets them too, as with runc.
+	uts := newNS("uts") || has["uts:joined"]
+	if spec.Hostname != "" && !uts {
+		return errors.New("hostname: setting it needs a uts namespace of the container's")
 	}
-	if spec.Domainname != "" && !newNS("uts") {
-		return errors.New("domainname: setting it needs a new uts namespace")
+	if spec.Domainname != "" && !uts {
+		return errors.New("domainname: setting it needs a uts namespace of the container's")
 	}
 	for name := range l.TimeOffsets {
 		if name != "monotonic" && name != "boottime" {
@@ -330,6 +334,20 @@ func validateRoot(spec *specs.Spec, bundle string) error {
 	return nil
 }
 
+// MountDestination is the path in the container a mount destination
+// names, as runc reads it: a relative one is taken from the rootfs, and an
+// absolute one that spells out the rootfs's own path (as some generated
+// configs do) is taken inside it.
+func MountDestination(rootfs, dest string) string {
+	if filepath.IsAbs(dest) {
+		rel, err := filepath.Rel(rootfs, filepath.Clean(dest))
+		if err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return "/" + rel
+		}
+	}
+	return filepath.Clean("/" + dest)
+}
+
 // procMountAllowed are the files under /proc that may be mounted over:
 // those lxcfs emulates, as runc allows.
 var procMountAllowed = []string{
@@ -363,4 +381,11 @@ func checkProcDestination(dest string, m specs.Mount) error {
 func isProcfs(path string) bool {
 	var st unix.Statfs_t
 	return unix.Statfs(path, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
+}
+
+// joinsUserns says whether the container joins a user namespace by path.
+func joinsUserns(l *specs.Linux) bool {
+	return slices.ContainsFunc(l.Namespaces, func(ns specs.LinuxNamespace) bool {
+		return ns.Type == specs.UserNamespace && ns.Path != ""
+	})
 }

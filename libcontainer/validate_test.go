@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,7 +50,8 @@ func TestValidate(t *testing.T) {
 		{"bad env", func(s *specs.Spec) { s.Process.Env = []string{"A=1", "B"} }, `process.env[1]: "B" is not NAME=VALUE`},
 		{"unknown rlimit", func(s *specs.Spec) { s.Process.Rlimits[0].Type = "RLIMIT_X" }, `process.rlimits[0].type: unknown "RLIMIT_X"`},
 		{"soft above hard", func(s *specs.Spec) { s.Process.Rlimits[0].Soft = 2000 }, "soft limit 2000 is above hard limit 1024"},
-		{"relative mount", func(s *specs.Spec) { s.Mounts[1].Destination = "dev" }, `mounts[1].destination: "dev" is not an absolute path`},
+		{"mount without destination", func(s *specs.Spec) { s.Mounts[1].Destination = "" }, `mounts[1].destination: must be set`},
+		{"relative mount into /proc", func(s *specs.Spec) { s.Mounts[1].Destination = "proc/sys" }, `mounts[1].destination: "/proc/sys" cannot be mounted because it is inside /proc`},
 		{"no linux", func(s *specs.Spec) { s.Linux = nil }, "linux: must be set"},
 		{"unknown namespace", func(s *specs.Spec) { s.Linux.Namespaces[2].Type = "foo" }, `linux.namespaces[2].type: unknown "foo"`},
 		{"duplicate namespace", func(s *specs.Spec) {
@@ -59,8 +61,13 @@ func TestValidate(t *testing.T) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
 		}, "linux.uidMappings: a new user namespace needs them"},
 		{"relative namespace path", func(s *specs.Spec) { s.Linux.Namespaces[1].Path = "ns/net" }, `linux.namespaces[1].path: "ns/net" is not an absolute path`},
-		{"no mount namespace", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:4] }, "a mount namespace is required"},
-		{"hostname without uts", func(s *specs.Spec) { s.Linux.Namespaces[3].Path = "/proc/1/ns/uts" }, "hostname: setting it needs a new uts namespace"},
+		{"masking without a mount namespace", func(s *specs.Spec) {
+			s.Linux.Namespaces = s.Linux.Namespaces[:4]
+			s.Linux.MaskedPaths = []string{"/proc/kcore"}
+		}, "unable to restrict sys entries without a private MNT namespace"},
+		{"hostname without uts", func(s *specs.Spec) {
+			s.Linux.Namespaces = slices.DeleteFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == "uts" })
+		}, "hostname: setting it needs a uts namespace of the container's"},
 		{"time offsets without time namespace", func(s *specs.Spec) {
 			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"boottime": {Secs: 1}}
 		}, "linux.timeOffsets: needs a new time namespace"},
@@ -126,6 +133,22 @@ func TestJSONPath(t *testing.T) {
 	} {
 		if got := jsonPath(in); got != want {
 			t.Errorf("jsonPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMountDestination(t *testing.T) {
+	for _, tc := range []struct{ dest, want string }{
+		{"/mnt", "/mnt"},
+		{"mnt/x", "/mnt/x"},
+		{"/b/rootfs/mnt/x", "/mnt/x"},
+		{"/b/rootfs", "/b/rootfs"},
+		{"/b/rootfs2/x", "/b/rootfs2/x"},
+		{"/b/rootfs/../x", "/b/x"},
+		{"../../etc", "/etc"},
+	} {
+		if got := MountDestination("/b/rootfs", tc.dest); got != tc.want {
+			t.Errorf("MountDestination(%q) = %q, want %q", tc.dest, got, tc.want)
 		}
 	}
 }

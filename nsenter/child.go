@@ -27,7 +27,9 @@ type childArgs struct {
 	zero      [1]byte
 	joinFds   []uintptr
 	joinTypes []uintptr
-	newUser   bool
+	// joined marks the namespaces entered, one per joinFds.
+	joined  []bool
+	newUser bool
 	// becomeRoot: the child is in a user namespace, new or joined.
 	becomeRoot   bool
 	wait         bool
@@ -92,11 +94,20 @@ func child(a *childArgs) {
 			fail(a, stepCgroup, uintptr(i), e)
 		}
 	}
+	// A joined user namespace comes between two rounds of the others: those
+	// owned by another user namespace (the host's, a pod's) can only be
+	// joined before it, with the caller's privileges; those a rootless
+	// caller has no rights in, only after it.
+	joinRound(a, true)
 	for i := 0; i < len(a.joinFds); i++ {
-		if _, _, e := syscall.RawSyscall(unix.SYS_SETNS, a.joinFds[i], a.joinTypes[i], 0); e != 0 {
-			fail(a, stepJoin, uintptr(i), e)
+		if a.joinTypes[i] == unix.CLONE_NEWUSER {
+			if _, _, e := syscall.RawSyscall(unix.SYS_SETNS, a.joinFds[i], a.joinTypes[i], 0); e != 0 {
+				fail(a, stepJoin, uintptr(i), e)
+			}
+			a.joined[i] = true
 		}
 	}
+	joinRound(a, false)
 	if a.newUser {
 		if _, _, e := syscall.RawSyscall(syscall.SYS_UNSHARE, unix.CLONE_NEWUSER, 0, 0); e != 0 {
 			fail(a, stepUnshareUser, 0, e)
@@ -199,5 +210,26 @@ func fail(a *childArgs, step, index uintptr, errno syscall.Errno) {
 	report(a, kindError, step, index, uintptr(errno))
 	for {
 		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 1, 0, 0)
+	}
+}
+
+// joinRound joins the namespaces other than a user namespace not joined
+// yet; in the first round a refusal (EPERM) is left for the second.
+//
+//go:nosplit
+//go:norace
+func joinRound(a *childArgs, first bool) {
+	for i := 0; i < len(a.joinFds); i++ {
+		if a.joined[i] || a.joinTypes[i] == unix.CLONE_NEWUSER {
+			continue
+		}
+		_, _, e := syscall.RawSyscall(unix.SYS_SETNS, a.joinFds[i], a.joinTypes[i], 0)
+		if e == syscall.EPERM && first {
+			continue
+		}
+		if e != 0 {
+			fail(a, stepJoin, uintptr(i), e)
+		}
+		a.joined[i] = true
 	}
 }

@@ -57,10 +57,10 @@ var nsFlags = map[string]uintptr{
 	"mount":   unix.CLONE_NEWNS,
 }
 
-// joinOrder is the order in which joined namespaces are entered: user first
-// so the others are joined with its credentials, mount last so that the
-// paths of the others were resolved on the caller's view (they are opened
-// before the fork anyway, but a joined mount namespace may lack /proc).
+// joinOrder is the order in which joined namespaces are entered, the user
+// namespace aside (see the child): mount last so that the paths of the
+// others were resolved on the caller's view (they are opened before the
+// fork anyway, but a joined mount namespace may lack /proc).
 var joinOrder = map[string]int{"user": 0, "ipc": 1, "uts": 2, "network": 3, "pid": 4, "cgroup": 5, "time": 6, "mount": 7}
 
 // Flag returns the CLONE_NEW* flag of a runtime-spec namespace type, or
@@ -185,6 +185,7 @@ func prepare(c *Config) (*childArgs, []joinedNS, error) {
 		a.joinFds = append(a.joinFds, uintptr(ns.fd))
 		a.joinTypes = append(a.joinTypes, nsFlags[ns.Type])
 	}
+	a.joined = make([]bool, len(joined))
 	// With nothing to join or wait for, and no user or time namespace, the
 	// first clone makes the new namespaces itself and no second fork is
 	// needed. A new cgroup namespace still waits until the child has moved

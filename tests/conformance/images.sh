@@ -9,8 +9,11 @@ testdata=$1
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [ ! -e "$testdata/busybox-amd64.tar.xz" ]; then
+# An image older than this script is built again.
+if [ ! -e "$testdata/busybox-amd64.tar.xz" ] || [ "$testdata/busybox-amd64.tar.xz" -ot "$0" ]; then
 	"$repo/tests/mkrootfs.sh" "$tmp/busybox"
+	# Nor has it /proc or /sys: the suite makes them symlinks.
+	rmdir "$tmp/busybox/proc" "$tmp/busybox/sys"
 	mkdir -p "$tmp/busybox/usr/bin" "$tmp/busybox/usr/sbin" "$tmp/busybox/var/spool/mail" "$tmp/busybox/var/www"
 	# docker's busybox image has no user 1000, which the tests rely on.
 	rm -rf "$tmp/busybox/home/user"

@@ -87,24 +87,25 @@ load helpers
 	[ "${lines[1]}" = 1700 ]
 }
 
-@test "a symlink in the image cannot redirect a mount to the host" {
+@test "a symlink in the image cannot redirect a mount to the host: a dangling one is followed inside the rootfs, as runc does" {
 	host=$BATS_TEST_TMPDIR/host-target
 	mkdir -p "$host"
 	ln -s "$host" "$BUNDLE/rootfs/escape"
 	update_config '.mounts += [{"destination": "/escape/inside", "type": "tmpfs", "source": "tmpfs"}]'
-	# The link dangles inside the rootfs: refused, not followed to the host.
-	run runo --log-format json run --bundle "$BUNDLE" "$ID"
-	[ "$status" -ne 0 ]
-	[[ "$(echo "$output" | jq -r .msg)" == "mounts[7] (tmpfs on /escape/inside): "* ]]
-	[ ! -e "$host/inside" ]
-	assert_no_leftovers "$ID"
-	# With the target present inside the rootfs, the mount lands there.
-	mkdir -p "$BUNDLE/rootfs$host"
+	# The link dangles inside the rootfs: what it names is made there.
 	run_in "grep -c ' $host/inside ' /proc/self/mountinfo"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 1 ]
 	[ -d "$BUNDLE/rootfs$host/inside" ]
 	[ ! -e "$host/inside" ]
+	# A bind mount onto a dangling link to a file: the file is made inside.
+	rm -rf "$BUNDLE/rootfs/etc/hosts" "$BUNDLE/rootfs/tmp/h"
+	ln -s /tmp/h/x "$BUNDLE/rootfs/etc/hosts"
+	echo bound > "$BATS_TEST_TMPDIR/src"
+	update_config --arg s "$BATS_TEST_TMPDIR/src" '.mounts += [{"destination": "/etc/hosts", "source": $s, "options": ["bind"]}]'
+	run_in "cat /tmp/h/x"
+	[ "$output" = bound ]
+	[ -f "$BUNDLE/rootfs/tmp/h/x" ]
 }
 
 @test "CVE-2021-30465: a directory swapped for a symlink while runo mounts cannot redirect the mount" {
@@ -157,13 +158,44 @@ load helpers
 	! grep -q "$BUNDLE" <<< "$(runo run --bundle "$BUNDLE" "$ID-2" 2>&1)"
 }
 
-@test "--no-pivot uses MS_MOVE and chroot" {
+@test "--no-pivot uses MS_MOVE and chroot, and leaves no full procfs a fresh one could be mounted beside" {
 	run_in 'ls /bin/busybox && grep -c " / " /proc/self/mountinfo'
 	[ "$status" -eq 0 ]
 	set_args sh -c 'ls /bin/busybox && cat /proc/self/mountinfo'
 	run runo run --no-pivot --bundle "$BUNDLE" "$ID-np"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = /bin/busybox ]
+	# A new user and pid namespace may mount procfs only where a full one
+	# is visible already: the host's, below the chroot, would be one.
+	update_config '.process.capabilities.bounding += ["CAP_SETFCAP"] | .process.capabilities.permitted += ["CAP_SETFCAP"]'
+	set_args unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted'
+	run runo run --no-pivot --bundle "$BUNDLE" "$ID-np"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"mount: permission denied"* ]]
+	[[ "$output" != *mounted* ]]
+}
+
+@test "without a mount namespace the container is set up in the host's and chrooted, as runc does; the host's propagation is kept" {
+	local before
+	before=$(awk '$5 == "/" {print $7}' /proc/self/mountinfo)
+	update_config --arg f "$BATS_TEST_TMPDIR/hook" '.linux.namespaces -= [{"type": "mount"}]
+		| .linux.maskedPaths = [] | .linux.readonlyPaths = []
+		| .hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "touch \"$0\"", $f]}]}'
+	set_args sh -c 'ls /bin/busybox; readlink /proc/self/ns/mnt'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = /bin/busybox ]
+	[ "${lines[1]}" = "$(readlink /proc/self/ns/mnt)" ]
+	[ -e "$BATS_TEST_TMPDIR/hook" ]
+	# Its mounts are the host's, as with runc, until unmounted.
+	grep -q " $BUNDLE/rootfs/proc " /proc/self/mountinfo
+	umount -R --lazy "$BUNDLE/rootfs"
+	[ "$(awk '$5 == "/" {print $7}' /proc/self/mountinfo)" = "$before" ]
+	# Masking needs a mount namespace.
+	update_config '.linux.maskedPaths = ["/proc/kcore"]'
+	create_fails
+	[[ "$output" == *"unable to restrict sys entries without a private MNT namespace"* ]]
+	assert_no_leftovers "$ID"
 }
 
 @test "rootfsPropagation shared makes / a shared mount" {
@@ -209,4 +241,100 @@ load helpers
 	update_config '.mounts[-2].options = ["mode=0410"]'
 	run_in 'stat -c %a /covered'
 	[ "$output" = 410 ]
+}
+
+@test "a read-only /dev still gets its devices, links and sub-mounts" {
+	update_config '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+	run_in 'grep " /dev " /proc/self/mountinfo; ls /dev/null /dev/ptmx /dev/pts/ptmx /dev/shm >/dev/null && echo devices-ok; touch /dev/x || echo ro-ok'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *" /dev ro,"* ]]
+	[ "${lines[1]}" = devices-ok ]
+	[[ "$output" == *ro-ok ]]
+}
+
+@test "a bind source inside the rootfs sees the mounts made before it, with and without a user namespace" {
+	local src=$BATS_TEST_TMPDIR/src rootfs=$BUNDLE/rootfs
+	mkdir -p "$src/a/x" "$rootfs/mnt" "$rootfs/final"
+	echo from-a > "$src/a/x/file"
+	# The second source is a host path inside the rootfs, covered by the
+	# first mount in the container's mount namespace only; the last
+	# destination is written as a host path inside the rootfs.
+	update_config --arg a "$src/a" --arg r "$rootfs" '.mounts += [
+		{destination: "/mnt", source: $a, options: ["rbind"]},
+		{destination: ($r + "/final"), source: ($r + "/mnt"), options: ["rbind"]}]'
+	run_in 'cat /final/x/file'
+	[ "$status" -eq 0 ]
+	[ "$output" = from-a ]
+	[ ! -e "$rootfs/final/x" ]
+	# In a user namespace, with a source its root may not even search.
+	chown -R 100000:100000 "$rootfs"
+	searchable_by_all "$BUNDLE"
+	chmod 700 "$src"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	set_args sh -c 'cat /final/x/file; sleep 1000'
+	runo run -d --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out"
+	sleep 0.3
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = from-a ]
+	run runo exec "$ID" cat /mnt/x/file
+	[ "$output" = from-a ]
+	# Idmapped, the source's files are the container's root's.
+	runo delete -f "$ID"
+	update_config '.mounts[-2].options += ["idmap"]'
+	set_args sh -c 'stat -c %u /final/x/file'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$output" = 0 ]
+}
+
+@test "rro makes a bind mount read-only all the way down; r*atime options recurse too" {
+	local vol=$BATS_TEST_TMPDIR/vol
+	mkdir -p "$vol"
+	mount -t tmpfs none "$vol"
+	mkdir "$vol/sub"
+	mount -t tmpfs none "$vol/sub"
+	update_config --arg v "$vol" '.mounts += [
+		{destination: "/ro", source: $v, options: ["rbind", "ro"]},
+		{destination: "/rro", source: $v, options: ["rbind", "ro", "rro"]},
+		{destination: "/noatime", source: $v, options: ["rbind", "rnoatime"]}]'
+	run_in 'touch /ro/sub/f && echo ro-sub-writable; touch /rro/sub/f || echo rro-sub-readonly; grep -E " /(noatime|noatime/sub) " /proc/self/mountinfo'
+	umount -R "$vol"
+	[ "${lines[0]}" = ro-sub-writable ]
+	[[ "${lines[1]}" == *"Read-only file system" ]]
+	[ "${lines[2]}" = rro-sub-readonly ]
+	[[ "${lines[3]}" == *" /noatime rw,noatime "* ]]
+	[[ "${lines[4]}" == *" /noatime/sub rw,noatime "* ]]
+}
+
+@test "masked paths: one given twice is masked once, directories share one read-only tmpfs" {
+	mkdir -p "$BUNDLE/rootfs/m1" "$BUNDLE/rootfs/m2"
+	update_config '.linux.maskedPaths += ["/m1", "/m2", "/m1/", "/proc/keys"]'
+	run_in 'grep -c " /m1 " /proc/self/mountinfo; grep -c " /proc/keys " /proc/self/mountinfo; set -- $(stat -c %d /m1 /m2); [ "$1" = "$2" ] && echo same-fs; touch /m2/x || echo ro'
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = 1 ]
+	[ "${lines[2]}" = same-fs ]
+	[ "${lines[4]}" = ro ]
+}
+
+@test "/proc or /sys as a symlink in the image is refused with runc's words" {
+	local d
+	for d in proc sys; do
+		rm -rf "$BUNDLE/rootfs/$d"
+		mkdir -p "$BUNDLE/rootfs/bad-$d"
+		ln -s "/bad-$d" "$BUNDLE/rootfs/$d"
+		create_fails
+		[[ "$output" == *"must be mounted on ordinary directory"* ]]
+		assert_no_leftovers "$ID"
+		rm "$BUNDLE/rootfs/$d"
+		mkdir "$BUNDLE/rootfs/$d"
+	done
+}
+
+@test "a relative mount destination is taken from the rootfs, with a warning" {
+	update_config '.mounts += [{destination: "rel/dir", type: "tmpfs", source: "tmpfs"}]'
+	set_args sh -c 'grep -c " /rel/dir " /proc/self/mountinfo'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'mounts[7].destination: \"rel/dir\" is not an absolute path; taken from the rootfs'* ]]
+	[ "${lines[-1]}" = 1 ]
 }
