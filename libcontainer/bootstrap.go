@@ -38,11 +38,11 @@ type bootstrap struct {
 	FifoFd int `json:"fifo_fd"`
 	// MountSourceFd is init's end of the socket the runtime sends mount
 	// sources on (sourceFromRuntime), when the container has such mounts.
-	MountSourceFd int `json:"mount_source_fd,omitempty"`
-	NoPivot      bool              `json:"no_pivot,omitempty"`
-	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
-	PreserveFds  int               `json:"preserve_fds,omitempty"`
-	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
+	MountSourceFd int               `json:"mount_source_fd,omitempty"`
+	NoPivot       bool              `json:"no_pivot,omitempty"`
+	NoNewKeyring  bool              `json:"no_new_keyring,omitempty"`
+	PreserveFds   int               `json:"preserve_fds,omitempty"`
+	CgroupPaths   map[string]string `json:"cgroup_paths,omitempty"`
 	// ListenFds is how many of the preserved descriptors are socket-activation
 	// ones, announced to the process in LISTEN_FDS.
 	ListenFds int `json:"listen_fds,omitempty"`
