@@ -215,8 +215,12 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		return err
 	}
 	// While init's runtime starts: it does nothing in the container before
-	// it has the bootstrap, so the limits are in place before it acts.
+	// it has the bootstrap, so the limits and devices are in place before
+	// it acts.
 	if err := cg.Set(spec.Linux.Resources); err != nil {
+		return err
+	}
+	if err := moveNetDevices(proc.pid, spec.Linux.NetDevices); err != nil {
 		return err
 	}
 	if prog != nil {

@@ -52,6 +52,6 @@
 //	linux.seccomp                     Store.compileSeccomp; loadSeccomp        runtime; init
 //	linux.personality                 setPersonality                           init
 //	linux.memoryPolicy                setMemoryPolicy                          init
-//	linux.intelRdt, netDevices,
-//	  mountLabel                      refused by validateLinux                 runtime
+//	linux.netDevices                  moveNetDevices                           runtime
+//	linux.intelRdt, mountLabel        refused by validateLinux                 runtime
 package libcontainer

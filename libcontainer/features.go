@@ -53,7 +53,7 @@ func Features(version, commit string) *features.Features {
 			IntelRdt:        &features.IntelRdt{Enabled: &no},
 			MemoryPolicy:    &features.MemoryPolicy{Modes: modes, Flags: mpFlags},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
-			NetDevices:      &features.NetDevices{Enabled: &no},
+			NetDevices:      &features.NetDevices{Enabled: &yes},
 		},
 		Annotations: map[string]string{
 			"io.github.seccomp.libseccomp.version": fmt.Sprintf("%d.%d.%d", major, minor, micro),

@@ -240,8 +240,8 @@ func validateLinux(spec *specs.Spec) error {
 			return fmt.Errorf("linux.devices[%d].minor: %d is out of range (0 to %d)", i, d.Minor, maxMinor)
 		}
 	}
-	if len(l.NetDevices) > 0 {
-		return errors.New("linux.netDevices: not supported by runo")
+	if err := validateNetDevices(l, newNS("network") || has["network:joined"]); err != nil {
+		return err
 	}
 	if l.IntelRdt != nil {
 		return errors.New("linux.intelRdt: not supported by runo")

@@ -3,6 +3,11 @@
 
 load helpers
 
+teardown() {
+	netdev_cleanup
+	runo_teardown
+}
+
 @test "the process is pid 1 in a new pid namespace" {
 	run_in 'echo $$; grep NSpid /proc/self/status'
 	[ "$status" -eq 0 ]
@@ -75,4 +80,71 @@ load helpers
 	runo run -d --bundle "$BUNDLE" "$ID"
 	pid=$(pid_of "$ID")
 	[ "$(readlink /proc/$pid/ns/pid)" = "$(readlink /proc/self/ns/pid)" ]
+}
+
+# netdev_cleanup removes the veth pair and network namespace a test made.
+netdev_cleanup() {
+	[ -z "${DEV:-}" ] || ip link del "$DEV" 2>/dev/null || true
+	[ -z "${NETNS:-}" ] || ip netns del "$NETNS" 2>/dev/null || true
+}
+
+@test "linux.netDevices moves a host interface into a new network namespace: renamed, up, with its mtu, mac and permanent global addresses" {
+	DEV=rn$$a
+	ip link add "$DEV" type veth peer name "${DEV}p"
+	ip link set mtu 1789 address 00:11:22:33:44:55 dev "$DEV"
+	ip address add 169.254.169.77/32 dev "$DEV"
+	ip address add 127.0.0.33/8 dev "$DEV"
+	update_config --arg d "$DEV" '.linux.netDevices = {($d): {name: "eth9"}}'
+	set_args sh -c 'ip address show dev eth9; sleep 1000'
+	runo run -d --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out"
+	sleep 0.3
+	run cat "$BATS_TEST_TMPDIR/out"
+	[[ "$output" == *"eth9@"*",UP"*"mtu 1789 "* ]]
+	[[ "$output" == *"ether 00:11:22:33:44:55 "* ]]
+	[[ "$output" == *"inet 169.254.169.77/32 scope global eth9"* ]]
+	[[ "$output" != *127.0.0.33* ]]
+	# Gone from the host while the container has it.
+	! ip link show "$DEV" 2>/dev/null
+	[ "$(runo features | jq .linux.netDevices.enabled)" = true ]
+	# Never moved back: a veth dies with the namespace, and its peer.
+	runo delete -f "$ID"
+	local i
+	for i in $(seq 50); do ip link show "${DEV}p" >/dev/null 2>&1 || break; sleep 0.1; done
+	! ip link show "${DEV}p" 2>/dev/null
+}
+
+@test "linux.netDevices into a joined network namespace: the device stays there after the container" {
+	DEV=rn$$b NETNS=runo-test-$$
+	ip netns add "$NETNS"
+	ip link add "$DEV" type veth peer name "${DEV}p"
+	update_config --arg d "$DEV" --arg ns "/run/netns/$NETNS" '.linux.netDevices = {($d): {}}
+		| .linux.namespaces |= map(if .type == "network" then .path = $ns else . end)'
+	set_args sh -c "ip -o link show dev $DEV"
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$DEV@"* ]]
+	ip netns exec "$NETNS" ip link show "$DEV"
+	netdev_cleanup
+}
+
+@test "linux.netDevices errors name the device: missing, a name taken inside, no network namespace, a bad name" {
+	DEV=rn$$c
+	ip link add "$DEV" type veth peer name "${DEV}p"
+	update_config '.linux.netDevices = {"runo-none0": {}}'
+	create_fails
+	[[ "$output" == *'linux.netDevices[\"runo-none0\"]: no such device on the host'* ]]
+	assert_no_leftovers "$ID"
+	update_config --arg d "$DEV" '.linux.netDevices = {($d): {name: "lo"}}'
+	create_fails
+	[[ "$output" == *"linux.netDevices[\\\"$DEV\\\"]: the container has a device named \\\"lo\\\" already"* ]]
+	assert_no_leftovers "$ID"
+	update_config --arg d "$DEV" '.linux.netDevices = {($d): {name: "a/b"}}'
+	create_fails
+	[[ "$output" == *"linux.netDevices[\\\"$DEV\\\"].name: \\\"a/b\\\" is not a valid interface name"* ]]
+	update_config --arg d "$DEV" '.linux.netDevices = {($d): {}} | .linux.namespaces |= map(select(.type != "network"))'
+	create_fails
+	[[ "$output" == *"linux.netDevices: moving devices needs a network namespace of the container's"* ]]
+	# The device stayed on the host through all of it.
+	ip link show "$DEV"
+	netdev_cleanup
 }
