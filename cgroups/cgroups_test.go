@@ -63,7 +63,7 @@ func TestCreateMissingAndDestroy(t *testing.T) {
 	if !reflect.DeepEqual(dirs, want) {
 		t.Fatalf("Missing = %v, want %v", dirs, want)
 	}
-	if err := create(dirs); err != nil {
+	if err := create(paths, dirs); err != nil {
 		t.Fatal(err)
 	}
 	if err := destroy(dirs); err != nil {
@@ -214,6 +214,33 @@ func TestDeviceFilterV2(t *testing.T) {
 		out := try(redir)
 		if got := strings.HasSuffix(out, "ok\n"); got != want {
 			t.Errorf("exec 3%s: %q, want allowed %v", redir, out, want)
+		}
+	}
+}
+
+func TestCreateFillsEmptyCpusets(t *testing.T) {
+	// A fake v1 cpuset hierarchy: the root has cpus and mems, a pod
+	// cgroup made by someone else has none, the container's is new.
+	root := t.TempDir()
+	pod := filepath.Join(root, "pod")
+	leaf := filepath.Join(pod, "ctr")
+	for _, d := range []string{root, pod, leaf} {
+		os.MkdirAll(d, 0o755)
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			os.WriteFile(filepath.Join(d, f), nil, 0o644)
+		}
+	}
+	os.WriteFile(filepath.Join(root, "cpuset.cpus"), []byte("0-1\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "cpuset.mems"), []byte("0\n"), 0o644)
+	if err := create(map[string]string{"cpuset": leaf}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{pod, leaf} {
+		if b, _ := os.ReadFile(filepath.Join(d, "cpuset.cpus")); strings.TrimSpace(string(b)) != "0-1" {
+			t.Errorf("%s cpuset.cpus = %q", d, b)
+		}
+		if b, _ := os.ReadFile(filepath.Join(d, "cpuset.mems")); strings.TrimSpace(string(b)) != "0" {
+			t.Errorf("%s cpuset.mems = %q", d, b)
 		}
 	}
 }

@@ -70,7 +70,7 @@ func deviceProgram(rules []specs.LinuxDeviceCgroup) ([]bpfInsn, error) {
 			return nil, fmt.Errorf("linux.resources.devices[%d].type: unknown %q", i, r.Type)
 		}
 		var access int32
-		for _, c := range r.Access {
+		for _, c := range deviceAccess(r.Access) {
 			switch c {
 			case 'r':
 				access |= accRead
@@ -78,11 +78,9 @@ func deviceProgram(rules []specs.LinuxDeviceCgroup) ([]bpfInsn, error) {
 				access |= accWrite
 			case 'm':
 				access |= accMknod
-			default:
-				return nil, fmt.Errorf("linux.resources.devices[%d].access: unknown %q", i, r.Access)
 			}
 		}
-		if r.Access != "" && access != accRead|accWrite|accMknod {
+		if access != accRead|accWrite|accMknod {
 			// Every access asked for must be in the rule.
 			block = append(block, insn(opMov64X, 6, 3, 0, 0), insn(opAnd32, 6, 0, 0, ^access&0xffff), insn(opJne, 6, 0, 0, 0))
 		}

@@ -12,16 +12,21 @@ import (
 )
 
 // create makes dirs (as listed by Missing). A new v1 cpuset cgroup starts
-// with no cpus or mems, which refuses tasks, so it inherits its parent's.
-func create(dirs []string) error {
+// with no cpus or mems, which refuses tasks, so it inherits its parent's;
+// a parent made empty by someone else (a pod's) is filled first, as runc
+// fills it.
+func create(paths map[string]string, dirs []string) error {
 	for _, d := range dirs {
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("creating cgroup %s: %w", d, err)
 		}
+	}
+	// The container's own cpuset, made here or before.
+	for _, d := range paths {
 		if _, err := os.Stat(filepath.Join(d, "cpuset.cpus")); err == nil && !isUnified(d) {
 			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 				if err := inherit(d, f); err != nil {
-					return err
+					return fmt.Errorf("filling %s: %w", filepath.Join(d, f), err)
 				}
 			}
 		}
@@ -39,9 +44,18 @@ func inherit(dir, file string) error {
 	if err != nil || strings.TrimSpace(string(cur)) != "" {
 		return err
 	}
-	parent, err := os.ReadFile(filepath.Join(filepath.Dir(dir), file))
+	parentDir := filepath.Dir(dir)
+	parent, err := os.ReadFile(filepath.Join(parentDir, file))
 	if err != nil {
 		return err
+	}
+	if strings.TrimSpace(string(parent)) == "" {
+		if err := inherit(parentDir, file); err != nil {
+			return err
+		}
+		if parent, err = os.ReadFile(filepath.Join(parentDir, file)); err != nil {
+			return err
+		}
 	}
 	return writeFile(dir, file, strings.TrimSpace(string(parent)))
 }

@@ -32,6 +32,11 @@ type Layout struct {
 	Hierarchies []Hierarchy
 }
 
+// PureV2 says the host has the cgroup2 hierarchy alone.
+func (l *Layout) PureV2() bool {
+	return len(l.Hierarchies) == 1 && l.Hierarchies[0].Key == Unified
+}
+
 // DetectLayout reads the hierarchies mounted in this mount namespace. Only
 // the first visible mount of each hierarchy counts: mountinfo also lists
 // mounts that another mount has since covered.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Manager is what runo does with a container's cgroups. FS implements it
@@ -54,8 +55,8 @@ func NewFS(paths map[string]string, dirs []string) *FS {
 	return &FS{paths: paths, dirs: dirs}
 }
 
-func (f *FS) Create() error                       { return create(f.dirs) }
-func (f *FS) Entry() (*Entry, error)              { return openEntry(f.paths) }
+func (f *FS) Create() error                       { return create(f.paths, f.dirs) }
+func (f *FS) Entry() (*Entry, error)              { return openEntry(f.paths, f.dirs) }
 func (f *FS) MemoryUsage() (int64, error)         { return memoryUsage(f.paths) }
 func (f *FS) Freeze(frozen bool) error            { return setFrozen(f.paths, frozen) }
 func (f *FS) Frozen() bool                        { return frozen(f.paths) }
@@ -106,18 +107,24 @@ func (f *FS) Sub(subs []string) (Manager, error) {
 		if !hasCtrl {
 			sub, ctrls = ctrls, ""
 		}
-		clean := filepath.Clean(sub)
-		if sub == "" || filepath.IsAbs(sub) || clean == "." || strings.HasPrefix(clean, "..") {
+		// Taken from the container's cgroup, "/" being that one itself.
+		if raw := filepath.Clean(sub); sub == "" || raw == ".." || strings.HasPrefix(raw, "../") {
 			return nil, fmt.Errorf("--cgroup %q: bad sub cgroup path: the path must name a sub-cgroup of the container's", s)
 		}
+		rel := strings.TrimPrefix(filepath.Clean("/"+sub), "/")
 		keys := hierarchies(f.paths, ctrls)
 		if len(keys) == 0 {
-			return nil, fmt.Errorf("--cgroup %q: no cgroup hierarchy has controller %q", s, ctrls)
+			return nil, fmt.Errorf("--cgroup %q: unknown controller %q", s, ctrls)
 		}
 		for _, k := range keys {
-			dir := filepath.Join(f.paths[k], clean)
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				return nil, fmt.Errorf("--cgroup %q: no cgroup %s", s, dir)
+			dir := filepath.Join(f.paths[k], rel)
+			st, err := os.Stat(dir)
+			if err == nil && !st.IsDir() {
+				err = unix.ENOTDIR
+			}
+			if err != nil {
+				// runc's words, which its users match.
+				return nil, fmt.Errorf("--cgroup %q: adding pid to cgroup %s: %w", s, dir, err)
 			}
 			out[k] = dir
 		}

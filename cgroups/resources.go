@@ -19,6 +19,11 @@ type setting struct {
 	v1Ctrl, v1  string // hierarchy key and file
 	v2, v2Value string // cgroup2 file and its value, "" if none
 	value       string
+	// bfq names BFQ's files of a block I/O weight, taken in v1 when the
+	// blkio file is missing (kernels without CFQ) and in cgroup2 when
+	// present, with bfqValue there: BFQ keeps blkio's scale, as runc
+	// writes it.
+	bfq, bfqV2, bfqValue string
 }
 
 // resourceSettings lists what r asks for, in the order runc writes it.
@@ -103,8 +108,14 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 			s = append(s, setting{field: "cpu.mems", v1Ctrl: "cpuset", v1: "cpuset.mems", v2: "cpuset.mems", v2Value: c.Mems, value: c.Mems})
 		}
 	}
-	if p := r.Pids; p != nil && p.Limit != nil && *p.Limit != 0 {
-		s = append(s, setting{field: "pids.limit", v1Ctrl: "pids", v1: "pids.max", v2: "pids.max", v2Value: v2Max(*p.Limit), value: v2Max(*p.Limit)})
+	if p := r.Pids; p != nil && p.Limit != nil {
+		// 0 is 1, as in runc 1.5: systemd has no TasksMax=0, and both
+		// drivers treat it alike.
+		limit := max(*p.Limit, 1)
+		if *p.Limit < 0 {
+			limit = -1
+		}
+		s = append(s, setting{field: "pids.limit", v1Ctrl: "pids", v1: "pids.max", v2: "pids.max", v2Value: v2Max(limit), value: v2Max(limit)})
 	}
 	s = append(s, blockIOSettings(r.BlockIO)...)
 	for i, h := range r.HugepageLimits {
@@ -146,7 +157,8 @@ func blockIOSettings(b *specs.LinuxBlockIO) []setting {
 	var s []setting
 	if b.Weight != nil && *b.Weight != 0 {
 		v := strconv.FormatUint(uint64(*b.Weight), 10)
-		s = append(s, setting{field: "blockIO.weight", v1Ctrl: "blkio", v1: "blkio.weight", v2: "io.weight", v2Value: "default " + strconv.FormatUint(blkioToIOWeight(uint64(*b.Weight)), 10), value: v})
+		s = append(s, setting{field: "blockIO.weight", v1Ctrl: "blkio", v1: "blkio.weight", v2: "io.weight", v2Value: "default " + strconv.FormatUint(blkioToIOWeight(uint64(*b.Weight)), 10), value: v,
+			bfq: "blkio.bfq.weight", bfqV2: "io.bfq.weight", bfqValue: "default " + v})
 	}
 	if b.LeafWeight != nil && *b.LeafWeight != 0 {
 		s = append(s, setting{field: "blockIO.leafWeight", v1Ctrl: "blkio", v1: "blkio.leaf_weight", value: strconv.FormatUint(uint64(*b.LeafWeight), 10)})
@@ -155,7 +167,8 @@ func blockIOSettings(b *specs.LinuxBlockIO) []setting {
 		dev := fmt.Sprintf("%d:%d", d.Major, d.Minor)
 		if d.Weight != nil && *d.Weight != 0 {
 			v := dev + " " + strconv.FormatUint(uint64(*d.Weight), 10)
-			s = append(s, setting{field: fmt.Sprintf("blockIO.weightDevice[%d]", i), v1Ctrl: "blkio", v1: "blkio.weight_device", v2: "io.weight", v2Value: dev + " " + strconv.FormatUint(blkioToIOWeight(uint64(*d.Weight)), 10), value: v})
+			s = append(s, setting{field: fmt.Sprintf("blockIO.weightDevice[%d]", i), v1Ctrl: "blkio", v1: "blkio.weight_device", v2: "io.weight", v2Value: dev + " " + strconv.FormatUint(blkioToIOWeight(uint64(*d.Weight)), 10), value: v,
+				bfq: "blkio.bfq.weight_device", bfqV2: "io.bfq.weight", bfqValue: v})
 		}
 		if d.LeafWeight != nil && *d.LeafWeight != 0 {
 			s = append(s, setting{field: fmt.Sprintf("blockIO.weightDevice[%d].leafWeight", i), v1Ctrl: "blkio", v1: "blkio.leaf_weight_device", value: dev + " " + strconv.FormatUint(uint64(*d.LeafWeight), 10)})
@@ -260,7 +273,7 @@ func applyDevices(paths map[string]string, rules []specs.LinuxDeviceCgroup) erro
 
 // deviceRule is a rule in the devices cgroup's "type major:minor access".
 func deviceRule(r specs.LinuxDeviceCgroup) string {
-	typ, major, minor, access := r.Type, "*", "*", r.Access
+	typ, major, minor, access := r.Type, "*", "*", deviceAccess(r.Access)
 	if typ == "" {
 		typ = "a"
 	}
@@ -270,10 +283,23 @@ func deviceRule(r specs.LinuxDeviceCgroup) string {
 	if r.Minor != nil {
 		minor = strconv.FormatInt(*r.Minor, 10)
 	}
-	if access == "" {
-		access = "rwm"
-	}
 	return fmt.Sprintf("%s %s:%s %s", typ, major, minor, access)
+}
+
+// deviceAccess is a rule's access as the kernel takes it: r, w and m, in
+// that order. Other letters are ignored, as runc ignores them ("rwa" is
+// "rw"); none at all is every access.
+func deviceAccess(access string) string {
+	var out string
+	for _, c := range "rwm" {
+		if strings.ContainsRune(access, c) {
+			out += string(c)
+		}
+	}
+	if out == "" {
+		return "rwm"
+	}
+	return out
 }
 
 // writeSettings writes each setting to a v1 hierarchy with the
@@ -293,7 +319,7 @@ func writeSettings(paths map[string]string, settings []setting, undo bool) (err 
 			}
 		}
 	}()
-	for _, s := range orderSwap(paths, settings) {
+	for _, s := range orderPeriods(paths, orderSwap(paths, settings)) {
 		dir, file, value := v1Dir(paths, s.v1Ctrl), s.v1, s.value
 		if dir == "" {
 			if s.v2 == withQuota {
@@ -303,6 +329,11 @@ func writeSettings(paths map[string]string, settings []setting, undo bool) (err 
 				return fmt.Errorf("linux.resources.%s: no cgroup on this host takes it", s.field)
 			}
 			dir, file, value = paths[Unified], s.v2, s.v2Value
+			if s.bfqV2 != "" && exists(dir, s.bfqV2) {
+				file, value = s.bfqV2, s.bfqValue
+			}
+		} else if s.bfq != "" && !exists(dir, file) {
+			file = s.bfq
 		}
 		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
 			return fmt.Errorf("linux.resources.%s: this kernel has no %s", s.field, filepath.Join(dir, file))
@@ -362,4 +393,41 @@ func orderSwap(paths map[string]string, settings []setting) []setting {
 	out := append([]setting(nil), settings...)
 	out[li], out[si] = settings[si], settings[li]
 	return out
+}
+
+// orderPeriods puts a quota before its period when the period shrinks:
+// the kernel checks each write against the other value (the realtime
+// runtime may not exceed its period; a cfs quota over a shorter period
+// may exceed what a parent allows), so a cut starts with the quota, a
+// raise with the period.
+func orderPeriods(paths map[string]string, settings []setting) []setting {
+	dir := v1Dir(paths, "cpu")
+	if dir == "" {
+		return settings
+	}
+	out := settings
+	for _, pair := range [][3]string{{"cpu.period", "cpu.quota", "cpu.cfs_period_us"}, {"cpu.realtimePeriod", "cpu.realtimeRuntime", "cpu.rt_period_us"}} {
+		pi := slices.IndexFunc(out, func(s setting) bool { return s.field == pair[0] })
+		qi := slices.IndexFunc(out, func(s setting) bool { return s.field == pair[1] })
+		if pi < 0 || qi < 0 || qi < pi {
+			continue
+		}
+		cur, err := os.ReadFile(filepath.Join(dir, pair[2]))
+		if err != nil {
+			continue
+		}
+		curPeriod, _ := strconv.ParseInt(strings.TrimSpace(string(cur)), 10, 64)
+		newPeriod, _ := strconv.ParseInt(out[pi].value, 10, 64)
+		if newPeriod >= curPeriod {
+			continue
+		}
+		out = slices.Clone(out)
+		out[pi], out[qi] = out[qi], out[pi]
+	}
+	return out
+}
+
+func exists(dir, file string) bool {
+	_, err := os.Stat(filepath.Join(dir, file))
+	return err == nil
 }

@@ -89,6 +89,10 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 			s.warn(fmt.Errorf("mounts[%d].destination: %q is not an absolute path; taken from the rootfs, as runc does", i, m.Destination))
 		}
 	}
+	if r := spec.Linux.Resources; r != nil && len(r.Unified) > 0 && !layout.PureV2() {
+		// runc's words: it takes a hybrid host for a v1 one.
+		return nil, errors.New("linux.resources.unified: invalid configuration: cgroup v2 is not the only cgroup hierarchy on this host")
+	}
 	paths, err := layout.Paths(spec.Linux.CgroupsPath, o.ID)
 	if err != nil {
 		return nil, err
@@ -132,6 +136,11 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := usableCgroup(paths); err != nil {
+		h.remove()
+		h.close()
+		return nil, err
+	}
 	cons, err := openConsole(spec.Process, ConsoleOpts{Socket: o.ConsoleSocket, Detach: !o.proxyTTY})
 	if err != nil {
 		h.remove()
@@ -143,6 +152,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
 		Hooks: spec.Hooks, Personality: spec.Linux.Personality, MemoryPolicy: spec.Linux.MemoryPolicy,
+		HostPidns: !newNamespace(spec, specs.PIDNamespace),
 	}}
 	if err := c.create(spec, config, o, cons, compiled); err != nil {
 		if derr := c.destroy(); derr != nil {
@@ -154,6 +164,34 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	return c, nil
 }
 
+// withoutPids splits the pids limit off r.
+func withoutPids(r *specs.LinuxResources) (*specs.LinuxResources, *specs.LinuxPids) {
+	if r == nil || r.Pids == nil {
+		return r, nil
+	}
+	rest := *r
+	rest.Pids = nil
+	return &rest, r.Pids
+}
+
+// usableCgroup refuses, with runc's words, a cgroup that holds processes
+// (another container's, which the new one would share) or is frozen (a
+// process born there would stop, and create with it). It runs before
+// anything of the new container exists: its cleanup would kill them.
+func usableCgroup(paths map[string]string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	m := cgroups.NewFS(paths, nil)
+	if pids, err := m.Pids(); err == nil && len(pids) > 0 {
+		return fmt.Errorf("container's cgroup is not empty: %d process(es) found", len(pids))
+	}
+	if m.Frozen() {
+		return errors.New("container's cgroup unexpectedly frozen")
+	}
+	return nil
+}
+
 // create does the steps of Create that need undoing on failure. The state
 // is saved before each thing that will need cleaning up is made.
 func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *ptySocket, compiled func() (*seccomp.Program, error)) error {
@@ -162,11 +200,6 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		return err
 	}
 	cg := c.cgroups()
-	// A process born in a frozen cgroup would stop there, and create with
-	// it: runc refuses such a cgroup.
-	if cg.Frozen() {
-		return errors.New("container's cgroup unexpectedly frozen")
-	}
 	if err := cg.Create(); err != nil {
 		return err
 	}
@@ -216,8 +249,11 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	}
 	// While init's runtime starts: it does nothing in the container before
 	// it has the bootstrap, so the limits and devices are in place before
-	// it acts.
-	if err := cg.Set(spec.Linux.Resources); err != nil {
+	// it acts. All but the pids limit: init's runtime starts its threads
+	// meanwhile, which a limit of 1 would refuse (runc too sets it once
+	// init runs); it is in place before the process is.
+	resources, pids := withoutPids(spec.Linux.Resources)
+	if err := cg.Set(resources); err != nil {
 		return err
 	}
 	if err := moveNetDevices(proc.pid, spec.Linux.NetDevices); err != nil {
@@ -234,6 +270,11 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	}
 	if err := c.awaitReady(proc, spec.Hooks, lis); err != nil {
 		return err
+	}
+	if pids != nil {
+		if err := cg.Update(&specs.LinuxResources{Pids: pids}); err != nil {
+			return err
+		}
 	}
 	// init sent the terminal before it was ready.
 	if cons != nil && cons.parent != nil {
@@ -518,8 +559,19 @@ func (c *Container) Pids() ([]int, error) {
 }
 
 // Signal sends sig to the container's init, or with all to every process
-// in its cgroup.
+// in its cgroup. SIGKILL to a container in the host's pid namespace goes
+// to every process, as runc sends it: only the death of a pid namespace's
+// init takes the others along. It reaches them after init is gone too.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if sig == unix.SIGKILL && c.State.HostPidns && len(c.State.CgroupPaths) > 0 && c.State.Ready {
+		pids, err := c.cgroups().Pids()
+		if err != nil || len(pids) == 0 {
+			return ErrNotRunning
+		}
+		// A frozen process dies only once thawed.
+		defer c.cgroups().Freeze(false)
+		return c.signalAll(sig)
+	}
 	if err := c.check(OpKill); err != nil {
 		return err
 	}

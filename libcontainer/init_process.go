@@ -302,6 +302,12 @@ func setSched(p *specs.Process) error {
 			attr.Flags |= schedFlags[f]
 		}
 		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+			if err == unix.EPERM && s.Policy == specs.SchedDeadline {
+				// The kernel wants every cpu of the root domain for a
+				// deadline task; a cpuset that limits them is why, in
+				// runc's words.
+				return fmt.Errorf("process.scheduler: %w: SCHED_DEADLINE needs all cpus, a process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus)", err)
+			}
 			return fmt.Errorf("process.scheduler: %w", err)
 		}
 	}

@@ -476,10 +476,8 @@ func (r *rootfs) moveSource(m specs.Mount, src *os.File) error {
 // MS_REC takes a remount, and propagation a call of its own.
 func (r *rootfs) bound(m specs.Mount, opts parsedMount) error {
 	return r.onMounted(m.Destination, func(path string) error {
-		if opts.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
-			if err := remountBind(path, opts.flags); err != nil {
-				return err
-			}
+		if err := setBindFlags(path, opts); err != nil {
+			return err
 		}
 		if err := setRecursive(path, opts.rec); err != nil {
 			return err
@@ -496,6 +494,56 @@ func setRecursive(path string, attr *unix.MountAttr) error {
 	}
 	if err := unix.MountSetattr(unix.AT_FDCWD, path, unix.AT_RECURSIVE, attr); err != nil {
 		return fmt.Errorf("recursive mount options: %w", err)
+	}
+	return nil
+}
+
+// bindLockable are the flags a user namespace's mount may have locked from
+// its source, which a remount of it must keep.
+var bindLockable = map[int64]uintptr{
+	unix.ST_RDONLY: unix.MS_RDONLY, unix.ST_NODEV: unix.MS_NODEV, unix.ST_NOSUID: unix.MS_NOSUID,
+	unix.ST_NOEXEC: unix.MS_NOEXEC, unix.ST_NOATIME: unix.MS_NOATIME, unix.ST_NODIRATIME: unix.MS_NODIRATIME,
+	unix.ST_RELATIME: unix.MS_RELATIME,
+}
+
+// setBindFlags gives a bind mount the flags its options name, as runc
+// does, which is not what mount(8) does: with no flag option the mount
+// keeps its source's flags; with any, it has those it names and no others
+// (the atime mode is kept unless one is named). Where the kernel refuses
+// (a user namespace may not drop what its source locks), the source's
+// flags are kept too, unless an option cleared one of them ("rw" on a
+// read-only source): then the mount fails.
+func setBindFlags(path string, opts parsedMount) error {
+	flags := opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+	if flags == 0 && opts.cleared == 0 {
+		return nil
+	}
+	err := unix.Mount("", path, "", flags|unix.MS_BIND|unix.MS_REMOUNT, "")
+	if err != unix.EPERM {
+		return remountErr(err)
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return err
+	}
+	var source uintptr
+	for stFlag, msFlag := range bindLockable {
+		if st.Flags&stFlag != 0 {
+			source |= msFlag
+		}
+	}
+	if source&opts.cleared != 0 {
+		return remountErr(err)
+	}
+	if flags&(unix.MS_NOATIME|unix.MS_RELATIME|unix.MS_STRICTATIME) != 0 {
+		source &^= unix.MS_NOATIME | unix.MS_RELATIME
+	}
+	return remountErr(unix.Mount("", path, "", flags|source|unix.MS_BIND|unix.MS_REMOUNT, ""))
+}
+
+func remountErr(err error) error {
+	if err != nil {
+		return fmt.Errorf("remounting with options: %w", err)
 	}
 	return nil
 }

@@ -77,6 +77,7 @@ var propagationFlags = map[string]uintptr{
 // parsedMount is a mount's options split into what mount(2) takes.
 type parsedMount struct {
 	flags       uintptr   // MS_* flags, without propagation
+	cleared     uintptr   // MS_* flags an option cleared ("rw", "dev"...)
 	propagation []uintptr // applied one by one after the mount
 	data        string    // options the filesystem interprets
 	// idmap is set by "idmap" or "ridmap" (recursive): the bind mount
@@ -102,8 +103,10 @@ func parseMountOptions(options []string) parsedMount {
 		if opt, ok := mountOpts[o]; ok {
 			if opt.clear {
 				p.flags &^= opt.flag
+				p.cleared |= opt.flag
 			} else {
 				p.flags |= opt.flag
+				p.cleared &^= opt.flag
 			}
 			continue
 		}

@@ -80,6 +80,9 @@ type State struct {
 	// too.
 	Personality  *specs.LinuxPersonality  `json:"personality,omitempty"`
 	MemoryPolicy *specs.LinuxMemoryPolicy `json:"memory_policy,omitempty"`
+	// HostPidns says the container has no new pid namespace (the host's,
+	// or a joined one): killing init does not kill the others.
+	HostPidns bool `json:"host_pidns,omitempty"`
 	// Damaged says why state.json could not be read; the rest was
 	// recovered (see recover) and is never saved.
 	Damaged string `json:"-"`

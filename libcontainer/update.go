@@ -35,10 +35,18 @@ func (c *Container) Update(update []byte) error {
 	if spec.Linux.Resources == nil {
 		spec.Linux.Resources = &specs.LinuxResources{}
 	}
+	old := spec.Linux.Resources.Memory
+	hadSwap := old != nil && old.Swap != nil && *old.Swap > 0
 	// Decoding over the old values keeps what the update does not name.
 	merged := spec.Linux.Resources
 	if err := json.Unmarshal(update, merged); err != nil {
 		return err
+	}
+	if m := r.Memory; m != nil && m.Limit != nil && *m.Limit == -1 && m.Swap == nil && hadSwap {
+		// As runc: no memory limit means no swap limit either, which
+		// cgroup v1 wants raised first (memory <= memory+swap).
+		unlimited := int64(-1)
+		m.Swap, merged.Memory.Swap = &unlimited, &unlimited
 	}
 	if err := validateResources(merged); err != nil {
 		return err

@@ -90,15 +90,103 @@ check_own_cgroups() {
 	check_own_cgroups
 }
 
-@test "a cgroup that refuses the process fails create, naming it, and leaves nothing" {
-	# A v1 cpuset cgroup with no cpus takes no tasks; runo uses it as it is.
-	mkdir /sys/fs/cgroup/cpuset/runo-empty-$$
-	update_config --arg p "/runo-empty-$$" '.linux.cgroupsPath = $p'
-	run runo create --bundle "$BUNDLE" "$ID"
-	rmdir /sys/fs/cgroup/cpuset/runo-empty-$$
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"joining cgroup /sys/fs/cgroup/cpuset/runo-empty-$$: no space left on device"* ]]
+@test "a cgroup that cannot be made fails create, naming it, and leaves nothing" {
+	# A cgroup2 parent that takes no more descendants.
+	mkdir /sys/fs/cgroup/unified/runo-full-$$
+	echo 0 > /sys/fs/cgroup/unified/runo-full-$$/cgroup.max.descendants
+	update_config --arg p "/runo-full-$$/$ID" '.linux.cgroupsPath = $p'
+	create_fails
+	rmdir /sys/fs/cgroup/unified/runo-full-$$
+	[[ "$output" == *"creating cgroup /sys/fs/cgroup/unified/runo-full-$$/$ID: mkdir "*": resource temporarily unavailable"* ]]
 	[ ! -e "$ROOT/$ID" ]
-	[ ! -e /sys/fs/cgroup/pids/runo-empty-$$ ]
-	[ ! -e /sys/fs/cgroup/unified/runo-empty-$$ ]
+	[ ! -e /sys/fs/cgroup/pids/runo-full-$$ ]
+	[ ! -e /sys/fs/cgroup/memory/runo-full-$$ ]
+}
+
+@test "a cgroup that holds another container's processes is refused, and that container is left alone" {
+	update_config --arg p "/runo-shared-$$" '.linux.cgroupsPath = $p'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	local pid
+	pid=$(pid_of "$ID")
+	run runo create --bundle "$BUNDLE" "$ID-2"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container's cgroup is not empty: 1 process(es) found"* ]]
+	[ "$(status_of "$ID")" = running ]
+	kill -0 "$pid"
+	[ ! -d "$ROOT/$ID-2" ]
+}
+
+@test "a cgroup2 directory made before and once emptied with cgroup.kill takes a new init" {
+	# The kernel kills whatever clone3 puts straight into such a cgroup.
+	mkdir /sys/fs/cgroup/unified/runo-killed-$$
+	echo 1 > /sys/fs/cgroup/unified/runo-killed-$$/cgroup.kill
+	update_config --arg p "/runo-killed-$$" '.linux.cgroupsPath = $p'
+	run_in 'echo alive'
+	rmdir /sys/fs/cgroup/unified/runo-killed-$$
+	[ "$status" -eq 0 ]
+	[ "$output" = alive ]
+}
+
+@test "a v1 cpuset parent left empty by someone else is filled from above, as runc does" {
+	mkdir /sys/fs/cgroup/cpuset/runo-pod-$$
+	[ -z "$(cat /sys/fs/cgroup/cpuset/runo-pod-$$/cpuset.cpus)" ]
+	update_config --arg p "/runo-pod-$$/$ID" '.linux.cgroupsPath = $p'
+	run_in 'echo alive'
+	local cpus
+	cpus=$(cat /sys/fs/cgroup/cpuset/runo-pod-$$/cpuset.cpus)
+	rmdir /sys/fs/cgroup/cpuset/runo-pod-$$
+	[ "$output" = alive ]
+	[ "$cpus" = "$(cat /sys/fs/cgroup/cpuset/cpuset.cpus)" ]
+}
+
+@test "pids.limit 0 is 1 and -1 is max, as runc 1.5 writes them" {
+	update_config '.linux.resources.pids = {"limit": 0}'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	[ "$(cat "$(cgroup_dir pids "$ID")/pids.max")" = 1 ]
+	runo update --pids-limit -1 "$ID"
+	[ "$(cat "$(cgroup_dir pids "$ID")/pids.max")" = max ]
+	runo update --pids-limit 0 "$ID"
+	[ "$(cat "$(cgroup_dir pids "$ID")/pids.max")" = 1 ]
+}
+
+@test "device rules take r, w and m only: other letters are ignored, as runc ignores them" {
+	# /dev/kmsg, which no default rule allows: writable first, then "wa"
+	# takes the writing away (the kernel refuses "a" in a rule).
+	update_config '.linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]
+		| .linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]'
+	run_in 'echo runo-test > /dev/kmsg && echo write-ok'
+	[ "$output" = write-ok ]
+	update_config '.linux.resources.devices += [{"allow": false, "type": "c", "major": 1, "minor": 11, "access": "wa"}]'
+	run_in 'echo runo-test > /dev/kmsg || echo write-denied'
+	[[ "$output" == *"Operation not permitted"*write-denied ]]
+}
+
+@test "with the host's pid namespace, KILL reaches every process of the container, also once init is gone" {
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args sleep 1000
+	local kill_init
+	for kill_init in no yes; do
+		runo run -d --bundle "$BUNDLE" "$ID"
+		runo exec -d "$ID" sleep 1001
+		runo exec -d "$ID" sleep 1002
+		local init pids
+		init=$(pid_of "$ID")
+		pids=$(cat "$(cgroup_dir pids "$ID")/cgroup.procs")
+		[ "$(echo $pids | wc -w)" = 3 ]
+		if [ $kill_init = yes ]; then
+			kill -9 "$init"
+			wait_for_status "$ID" stopped
+		fi
+		runo kill "$ID" KILL
+		local p i
+		for i in $(seq 50); do
+			[ -z "$(cat "$(cgroup_dir pids "$ID")/cgroup.procs")" ] && break
+			sleep 0.1
+		done
+		[ -z "$(cat "$(cgroup_dir pids "$ID")/cgroup.procs")" ]
+		run runo kill "$ID" KILL
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"container not running"* ]]
+		runo delete "$ID"
+	done
 }

@@ -83,12 +83,10 @@ load helpers
 	[ "$(jq -r '.annotations["io.github.seccomp.libseccomp.version"]' <<< "$output")" != null ]
 }
 
-@test "what features says runo lacks is refused: intelRdt, netDevices" {
+@test "what features says runo lacks is refused: intelRdt" {
+	[ "$(runo features | jq .linux.intelRdt.enabled)" = false ]
 	update_config '.linux.intelRdt = {"closID": "x"}'
 	create_fails
 	[[ "$output" == *"linux.intelRdt: not supported by runo"* ]]
-	update_config 'del(.linux.intelRdt) | .linux.netDevices = {"eth9": {}}'
-	create_fails
-	[[ "$output" == *"linux.netDevices: not supported by runo"* ]]
 	assert_no_leftovers "$ID"
 }

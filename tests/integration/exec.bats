@@ -195,12 +195,16 @@ setup() {
 	[[ "$output" != *":cpu:"*"/sub"* ]]
 	run runo exec --cgroup memory:nosuch "$ID" true
 	[ "$status" -ne 0 ]
-	[[ "$output" == *'--cgroup \"memory:nosuch\": no cgroup '"$mem/nosuch"* ]]
+	[[ "$output" == *'--cgroup \"memory:nosuch\": adding pid to cgroup '"$mem/nosuch"*"no such file or directory"* ]]
 	run runo exec --cgroup ../sub "$ID" true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"the path must name a sub-cgroup of the container's"* ]]
 	run runo exec --cgroup nope:sub "$ID" true
 	[ "$status" -ne 0 ]
-	[[ "$output" == *'no cgroup hierarchy has controller \"nope\"'* ]]
+	[[ "$output" == *'unknown controller \"nope\"'* ]]
+	# "/" is the container's own cgroup.
+	run runo exec --cgroup / "$ID" cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	grep -qx "[0-9]*:memory:${mem#/sys/fs/cgroup/memory}" <<< "$output"
 	rmdir "$mem/sub" "$pids/sub"
 }

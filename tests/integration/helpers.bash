@@ -111,6 +111,14 @@ wait_for_status() {
 }
 
 # cgroup_dirs lists every cgroup directory named like the argument.
+# cgroup_dir prints the v1 cgroup of controller $1 that a container $2 with
+# the default cgroupsPath has: below this shell's own.
+cgroup_dir() {
+	local own
+	own=$(grep -E "^[0-9]+:([^:]*,)?$1(,[^:]*)?:" /proc/self/cgroup | cut -d: -f3)
+	echo "/sys/fs/cgroup/$1${own%/}/$2"
+}
+
 cgroup_dirs() {
 	find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name "$1" 2>/dev/null
 }

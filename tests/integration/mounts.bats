@@ -338,3 +338,48 @@ load helpers
 	[[ "$output" == *'mounts[7].destination: \"rel/dir\" is not an absolute path; taken from the rootfs'* ]]
 	[ "${lines[-1]}" = 1 ]
 }
+
+@test "bind mount options as runc takes them, not mount(8): none keeps the source's flags, any names them all; a user namespace keeps what is locked" {
+	local vol=$BATS_TEST_TMPDIR/vol
+	mkdir -p "$vol"
+	# Read-only as a mount, not as a file system: a bind can be writable.
+	mount -t tmpfs tmpfs "$vol"
+	mount -o remount,bind,ro,nodev,nosuid,noexec,nodiratime "$vol"
+	flags_of() { # the options of /mnt in the container, with bind options $1
+		update_config --arg v "$vol" --arg o "$1" '.mounts = [.mounts[] | select(.destination != "/mnt")] + [{destination: "/mnt", source: $v, type: "bind", options: ($o | split(","))}]'
+		set_args awk '$2 == "/mnt" { print $4 }' /proc/self/mounts
+		run runo run --bundle "$BUNDLE" "$ID"
+	}
+	has() { [[ ",$output," == *",$1,"* ]]; }
+	hasnt() { [[ ",$output," != *",$1,"* ]]; }
+	flags_of bind
+	has ro
+	has nosuid
+	has nodev
+	has noexec
+	flags_of bind,ro
+	has ro
+	hasnt nodev
+	hasnt nosuid
+	hasnt noexec
+	flags_of bind,dev
+	has rw
+	hasnt noexec
+	has nodiratime
+	# In a user namespace the source's flags are locked: kept, unless an
+	# option clears one.
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	searchable_by_all "$BUNDLE"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	flags_of bind,nosuid
+	has ro
+	has nosuid
+	has nodev
+	has noexec
+	flags_of bind,rw
+	umount "$vol"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"remounting with options: operation not permitted"* ]]
+}

@@ -148,3 +148,22 @@ netdev_cleanup() {
 	ip link show "$DEV"
 	netdev_cleanup
 }
+
+@test "hostname with a joined uts namespace is set there; a time namespace needs no offsets; a redundant /dev/ptmx device is accepted" {
+	update_config '.linux.namespaces += [{"type": "time"}] | .linux.devices = [{"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2}]'
+	set_args sleep 1000
+	runo run -d --bundle "$BUNDLE" "$ID"
+	local pid
+	pid=$(pid_of "$ID")
+	[ "$(readlink "/proc/$pid/ns/time")" != "$(readlink /proc/self/ns/time)" ]
+	# A second container in the first's uts namespace names it anew.
+	update_config --arg p "/proc/$pid/ns/uts" '.hostname = "joined-host"
+		| .linux.namespaces |= map(if .type == "uts" then .path = $p else . end)
+		| .linux.namespaces |= map(select(.type != "time"))'
+	set_args hostname
+	run runo run --bundle "$BUNDLE" "$ID-2"
+	[ "$status" -eq 0 ]
+	[ "$output" = joined-host ]
+	[ "$(nsenter -u -t "$pid" hostname)" = joined-host ]
+	[ "$(hostname)" != joined-host ]
+}
