@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,11 @@ func create(paths map[string]string, dirs []string) error {
 			return fmt.Errorf("creating cgroup %s: %w", d, err)
 		}
 	}
+	// Only where cgroup2 is the whole tree: on a hybrid host its root is
+	// the host's to configure, as runc leaves it.
+	if d := paths[Unified]; d != "" && len(paths) == 1 {
+		enableControllers(d)
+	}
 	// The container's own cpuset, made here or before.
 	for _, d := range paths {
 		if _, err := os.Stat(filepath.Join(d, "cpuset.cpus")); err == nil && !isUnified(d) {
@@ -32,6 +38,41 @@ func create(paths map[string]string, dirs []string) error {
 		}
 	}
 	return nil
+}
+
+// enableControllers gives the cgroup2 directory dir every controller its
+// ancestors may pass down, writing each ancestor's cgroup.subtree_control
+// from the top, as runc does. A controller an ancestor cannot pass (it has
+// processes of its own, or the controller is threaded) is left out: the
+// resources that need it then fail, naming it.
+func enableControllers(dir string) {
+	var chain []string
+	for d := filepath.Dir(dir); isUnified(d); d = filepath.Dir(d) {
+		chain = append(chain, d)
+		if d == "/" {
+			break
+		}
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		d := chain[i]
+		avail, err := os.ReadFile(filepath.Join(d, "cgroup.controllers"))
+		if err != nil {
+			return
+		}
+		on, _ := os.ReadFile(filepath.Join(d, "cgroup.subtree_control"))
+		var want []string
+		for _, c := range strings.Fields(string(avail)) {
+			if !slices.Contains(strings.Fields(string(on)), c) {
+				want = append(want, "+"+c)
+			}
+		}
+		if len(want) == 0 || writeFile(d, "cgroup.subtree_control", strings.Join(want, " ")) == nil {
+			continue
+		}
+		for _, c := range want {
+			writeFile(d, "cgroup.subtree_control", c)
+		}
+	}
 }
 
 func isUnified(dir string) bool {

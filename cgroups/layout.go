@@ -109,7 +109,10 @@ func ownCgroups() (map[string]string, error) {
 
 // Paths returns the directory of cgroupsPath in every hierarchy. An absolute
 // cgroupsPath is taken from each hierarchy's root, a relative one (or the
-// default, the container id) from runo's own cgroup there, as runc does.
+// default, the container id) from runo's own cgroup there, as runc does;
+// on a pure cgroup2 host, from the parent of runo's own unless that is a
+// systemd slice (runc's rule too): a cgroup with processes, such as a
+// service's, may not give controllers to children.
 func (l *Layout) Paths(cgroupsPath, id string) (map[string]string, error) {
 	if cgroupsPath == "" {
 		cgroupsPath = id
@@ -123,6 +126,11 @@ func (l *Layout) Paths(cgroupsPath, id string) (map[string]string, error) {
 		var err error
 		if own, err = ownCgroups(); err != nil {
 			return nil, fmt.Errorf("reading own cgroups: %w", err)
+		}
+	}
+	if own != nil && l.PureV2() {
+		if base := own[Unified]; !strings.HasSuffix(base, ".slice") {
+			own[Unified] = filepath.Dir(base)
 		}
 	}
 	paths := map[string]string{}
