@@ -16,4 +16,8 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require cyphar.com/go-pathrs v0.2.5 // indirect
+require (
+	cyphar.com/go-pathrs v0.2.5 // indirect
+	github.com/coreos/go-systemd/v22 v22.7.0 // indirect
+	github.com/godbus/dbus/v5 v5.2.4 // indirect
+)

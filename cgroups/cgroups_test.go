@@ -244,3 +244,46 @@ func TestCreateFillsEmptyCpusets(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSystemdPath(t *testing.T) {
+	for _, tc := range []struct{ path, unit, slice, dir, err string }{
+		{"", "runo-ct.scope", "system.slice", "/sys/fs/cgroup/system.slice/runo-ct.scope", ""},
+		{"kubepods-besteffort-pod1.slice:cri-containerd:abc", "cri-containerd-abc.scope", "kubepods-besteffort-pod1.slice",
+			"/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-abc.scope", ""},
+		{":libpod:x", "libpod-x.scope", "system.slice", "/sys/fs/cgroup/system.slice/libpod-x.scope", ""},
+		{"-.slice::y.scope", "y.scope", "-.slice", "/sys/fs/cgroup/y.scope", ""},
+		{"/a/b", "", "", "", "slice:prefix:name"},
+		{"a:b:c", "", "", "", "not a slice"},
+		{"a-.slice:b:c", "", "", "", "bad slice name"},
+		{"a.slice:b:c.slice", "", "", "", "a scope, not a slice"},
+	} {
+		u, err := ParseSystemdPath(tc.path, "ct", "/sys/fs/cgroup")
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.path, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || u.Unit != tc.unit || u.Slice != tc.slice || u.Dir != tc.dir {
+			t.Errorf("%q: %+v, %v", tc.path, u, err)
+		}
+	}
+}
+
+func TestSystemdProperties(t *testing.T) {
+	limit, quota, period, shares, pids := int64(1<<26), int64(33333), uint64(100000), uint64(1024), int64(0)
+	props := systemdProperties(&specs.LinuxResources{
+		Memory: &specs.LinuxMemory{Limit: &limit},
+		CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period, Shares: &shares, Cpus: "0-2,9"},
+		Pids:   &specs.LinuxPids{Limit: &pids},
+	})
+	got := map[string]any{}
+	for _, p := range props {
+		got[p.Name] = p.Value.Value()
+	}
+	want := map[string]any{"MemoryMax": uint64(1 << 26), "CPUQuotaPerSecUSec": uint64(340000), "CPUWeight": uint64(39),
+		"AllowedCPUs": []byte{0x07, 0x02}, "TasksMax": uint64(1)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("properties %v, want %v", got, want)
+	}
+}

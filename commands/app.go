@@ -71,7 +71,7 @@ func newApp() *cli.Command {
 			&cli.StringFlag{Name: "log", Usage: "write log lines to this file instead of stderr"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
-			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (not supported yet)"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "make the container's cgroup a transient systemd scope (cgroupsPath \"slice:prefix:name\"), on a pure cgroup v2 host"},
 		},
 		Before: setupLog,
 		// Errors are reported once, by Main, in the chosen log format.
@@ -95,7 +95,8 @@ func store(cmd *cli.Command) *libcontainer.Store {
 		}
 		root = filepath.Join(dir, "runo")
 	}
-	s := &libcontainer.Store{Root: root, RootSet: cmd.IsSet("root"), CacheDir: cacheDir(), Rootless: rootless, Warn: warn}
+	s := &libcontainer.Store{Root: root, RootSet: cmd.IsSet("root"), CacheDir: cacheDir(), Rootless: rootless, Warn: warn,
+		Systemd: cmd.Root().Bool("systemd-cgroup")}
 	if logs.debug {
 		s.Debug = func(msg string) { logs.line("debug", msg) }
 	}
@@ -129,14 +130,6 @@ func checkArgs(cmd *cli.Command, n int, exact bool) error {
 	return nil
 }
 
-// noSystemd refuses --systemd-cgroup until the systemd driver exists.
-func noSystemd(cmd *cli.Command) error {
-	if cmd.Root().Bool("systemd-cgroup") {
-		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
-	}
-	return nil
-}
-
 // createFlags are the flags create and run share.
 func createFlags() []cli.Flag {
 	return []cli.Flag{
@@ -151,9 +144,6 @@ func createFlags() []cli.Flag {
 }
 
 func createOpts(cmd *cli.Command) (libcontainer.CreateOpts, error) {
-	if err := noSystemd(cmd); err != nil {
-		return libcontainer.CreateOpts{}, err
-	}
 	n := cmd.Int("preserve-fds")
 	if n < 0 {
 		return libcontainer.CreateOpts{}, fmt.Errorf("--preserve-fds: %d is negative", n)

@@ -93,7 +93,7 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		// runc's words: it takes a hybrid host for a v1 one.
 		return nil, errors.New("linux.resources.unified: invalid configuration: cgroup v2 is not the only cgroup hierarchy on this host")
 	}
-	paths, err := layout.Paths(spec.Linux.CgroupsPath, o.ID)
+	paths, unit, err := cgroupPaths(s, layout, spec.Linux.CgroupsPath, o.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +150,9 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 	defer cons.Close()
 	c := &Container{ID: o.ID, h: h, warn: s.warn, debug: s.Debug, rootless: s.Rootless, State: &State{
 		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
-		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: cgroups.Missing(paths),
+		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: ownDirs(paths, unit),
 		Hooks: spec.Hooks, Personality: spec.Linux.Personality, MemoryPolicy: spec.Linux.MemoryPolicy,
-		HostPidns: !newNamespace(spec, specs.PIDNamespace),
+		HostPidns: !newNamespace(spec, specs.PIDNamespace), Systemd: unit,
 	}}
 	if err := c.create(spec, config, o, cons, compiled); err != nil {
 		if derr := c.destroy(); derr != nil {
@@ -200,6 +200,10 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		return err
 	}
 	cg := c.cgroups()
+	if u := st.Systemd; u != nil {
+		// systemd takes the limits it knows as properties of the scope.
+		cg = cgroups.NewSystemd(*u, spec.Linux.Resources)
+	}
 	if err := cg.Create(); err != nil {
 		return err
 	}
@@ -213,6 +217,19 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		return err
 	}
 	l := c.launchOf(spec, o, cg, cons, lis)
+	if sd, ok := cg.(*cgroups.Systemd); ok {
+		// systemd moves init into the scope while it waits, before it
+		// makes a cgroup namespace rooted there.
+		placed := l.placed
+		l.placed = func(pid int) error {
+			if placed != nil {
+				if err := placed(pid); err != nil {
+					return err
+				}
+			}
+			return sd.Adopt(pid)
+		}
+	}
 	l.inherit = append(l.inherit, fifo)
 	b := c.bootstrapOf(config, o, fifo)
 	if cons != nil {
@@ -438,7 +455,36 @@ func (c *Container) cgroups() cgroups.Manager { return cgroupManager(c.State) }
 
 // cgroupManager is the one way to the cgroups a state records.
 func cgroupManager(st *State) cgroups.Manager {
+	if st.Systemd != nil {
+		return cgroups.NewSystemd(*st.Systemd, nil)
+	}
 	return cgroups.NewFS(st.CgroupPaths, st.CgroupDirs)
+}
+
+// ownDirs are the cgroup directories runo makes and removes; systemd
+// makes and removes a scope's.
+func ownDirs(paths map[string]string, unit *cgroups.SystemdUnit) []string {
+	if unit != nil {
+		return nil
+	}
+	return cgroups.Missing(paths)
+}
+
+// cgroupPaths places a new container's cgroups: in the hierarchies, or
+// with the systemd driver in a scope, which only a pure cgroup v2 host has.
+func cgroupPaths(s *Store, layout *cgroups.Layout, cgroupsPath, id string) (map[string]string, *cgroups.SystemdUnit, error) {
+	if !s.Systemd {
+		paths, err := layout.Paths(cgroupsPath, id)
+		return paths, nil, err
+	}
+	if !layout.PureV2() {
+		return nil, nil, errors.New("--systemd-cgroup: runo's systemd driver needs a host with cgroup v2 alone")
+	}
+	u, err := cgroups.ParseSystemdPath(cgroupsPath, id, layout.Hierarchies[0].Mountpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	return map[string]string{cgroups.Unified: u.Dir}, u, nil
 }
 
 // Close releases the container's lock and what it holds open.

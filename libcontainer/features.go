@@ -20,6 +20,7 @@ func Features(version, commit string) *features.Features {
 	yes, no := true, false
 	mountOptions := slices.Sorted(maps.Keys(mountOpts))
 	mountOptions = append(mountOptions, slices.Collect(maps.Keys(propagationFlags))...)
+	mountOptions = append(mountOptions, slices.Collect(maps.Keys(recursiveOpts))...)
 	mountOptions = append(mountOptions, "idmap", "ridmap", "tmpcopyup")
 	slices.Sort(mountOptions)
 	var caps []string
@@ -43,7 +44,7 @@ func Features(version, commit string) *features.Features {
 		Linux: &features.Linux{
 			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 			Capabilities: caps,
-			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &yes},
+			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &yes, SystemdUser: &no, Rdma: &yes},
 			Seccomp: &features.Seccomp{
 				Enabled: &yes, Actions: seccomp.Actions(), Operators: seccomp.Operators(), Archs: seccomp.Archs(),
 				KnownFlags: seccomp.KnownFlags(), SupportedFlags: seccomp.SupportedFlags(),

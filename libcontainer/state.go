@@ -80,6 +80,8 @@ type State struct {
 	// too.
 	Personality  *specs.LinuxPersonality  `json:"personality,omitempty"`
 	MemoryPolicy *specs.LinuxMemoryPolicy `json:"memory_policy,omitempty"`
+	// Systemd is the container's scope, with the systemd cgroup driver.
+	Systemd *cgroups.SystemdUnit `json:"systemd,omitempty"`
 	// HostPidns says the container has no new pid namespace (the host's,
 	// or a joined one): killing init does not kill the others.
 	HostPidns bool `json:"host_pidns,omitempty"`
@@ -97,6 +99,8 @@ type Store struct {
 	// RootSet says Root was given (--root), so that a missing one is an
 	// error for list, as in runc, where the default's is not.
 	RootSet bool
+	// Systemd asks for the systemd cgroup driver (--systemd-cgroup).
+	Systemd bool
 	// Rootless is set when runo runs unprivileged: cgroups that are not
 	// delegated are skipped, and id maps go through newuidmap.
 	Rootless bool

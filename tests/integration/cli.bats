@@ -47,10 +47,11 @@ load helpers
 	[[ "$output" == *"--log-format"* ]]
 }
 
-@test "--systemd-cgroup is accepted and says the driver is not supported yet" {
+@test "--systemd-cgroup on a host that is not pure cgroup v2 is refused clearly" {
+	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] || skip "pure cgroup v2 here: systemd.bats tests the driver"
 	run runo --systemd-cgroup --log-format json create --bundle "$BUNDLE" "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$(echo "$output" | jq -r .msg)" == *"systemd cgroup driver is not supported yet"* ]]
+	[[ "$(echo "$output" | jq -r .msg)" == *"--systemd-cgroup: runo's systemd driver needs a host with cgroup v2 alone"* ]]
 	assert_no_leftovers "$ID"
 }
 
@@ -75,7 +76,9 @@ load helpers
 	[ "$(jq -r '.linux.seccomp.actions | index("SCMP_ACT_NOTIFY") != null' <<< "$output")" = true ]
 	[ "$(jq -r '.linux.seccomp.archs | index("SCMP_ARCH_X86_64") != null' <<< "$output")" = true ]
 	[ "$(jq -r .linux.mountExtensions.idmap.enabled <<< "$output")" = true ]
-	[ "$(jq -r .linux.cgroup.systemd <<< "$output")" = false ]
+	[ "$(jq -r .linux.cgroup.systemd <<< "$output")" = true ]
+	[ "$(jq -r .linux.netDevices.enabled <<< "$output")" = true ]
+	[ "$(jq -r '.mountOptions | index("rro") != null' <<< "$output")" = true ]
 	[ "$(jq -r .linux.intelRdt.enabled <<< "$output")" = false ]
 	[ "$(jq -r '.mountOptions | index("ridmap") != null' <<< "$output")" = true ]
 	[ "$(jq -r '.mountOptions | index("tmpcopyup") != null' <<< "$output")" = true ]

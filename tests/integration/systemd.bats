@@ -1,0 +1,58 @@
+#!/usr/bin/env bats
+# The systemd cgroup driver (--systemd-cgroup): a transient scope per
+# container, made and removed over D-Bus, on a pure cgroup v2 host with
+# systemd as PID 1 (the v2 guest: make test-vm).
+
+load helpers
+
+setup() {
+	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip "needs pure cgroup v2"
+	[ "$(cat /proc/1/comm)" = systemd ] || skip "needs systemd as PID 1"
+	runo_setup
+}
+
+@test "--systemd-cgroup puts the container in a transient scope with Delegate=yes, its limits as properties and files" {
+	update_config '.linux.cgroupsPath = "system.slice:runo-test:'"$ID"'"
+		| .linux.resources = {memory: {limit: 67108864}, pids: {limit: 50}, cpu: {shares: 2048, quota: 50000, period: 100000}}'
+	set_args sh -c 'cat /proc/self/cgroup; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; sleep 1000'
+	runo --systemd-cgroup run -d --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out"
+	local unit=runo-test-$ID.scope dir=/sys/fs/cgroup/system.slice/runo-test-$ID.scope
+	for i in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/out" ] && break; sleep 0.1; done
+	sleep 0.2
+	run cat "$BATS_TEST_TMPDIR/out"
+	[[ "$output" == *"67108864"*"50"* ]]
+	systemctl is-active "$unit"
+	[ "$(systemctl show -p Delegate --value "$unit")" = yes ]
+	[ "$(systemctl show -p MemoryMax --value "$unit")" = 67108864 ]
+	[ "$(systemctl show -p TasksMax --value "$unit")" = 50 ]
+	[ "$(systemctl show -p CPUQuotaPerSecUSec --value "$unit")" = 500ms ]
+	[ "$(cat "$dir/memory.max")" = 67108864 ]
+	[ "$(cat "$dir/cpu.max")" = "50000 100000" ]
+	grep -qx "$(pid_of "$ID")" "$dir/cgroup.procs"
+	# exec joins the scope; update and pause act on it.
+	# (the container's cgroup namespace is rooted at the scope)
+	run runo --systemd-cgroup exec "$ID" cat /proc/self/cgroup
+	[ "$output" = "0::/" ]
+	runo --systemd-cgroup update --memory 134217728 "$ID"
+	[ "$(cat "$dir/memory.max")" = 134217728 ]
+	runo --systemd-cgroup pause "$ID"
+	[ "$(cat "$dir/cgroup.freeze")" = 1 ]
+	runo --systemd-cgroup resume "$ID"
+	# delete stops the scope, and systemd removes its cgroup.
+	runo --systemd-cgroup delete -f "$ID"
+	run systemctl is-active "$unit"
+	[ "$output" != active ]
+	[ ! -d "$dir" ]
+}
+
+@test "--systemd-cgroup without a cgroupsPath uses system.slice:runo:<id>; a bad path is refused naming it" {
+	set_args true
+	runo --systemd-cgroup run --bundle "$BUNDLE" "$ID"
+	run systemctl is-active "runo-$ID.scope"
+	[ "$output" != active ]
+	update_config '.linux.cgroupsPath = "/not/a/slice/path"'
+	run runo --systemd-cgroup run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.cgroupsPath \"/not/a/slice/path\": with --systemd-cgroup it is slice:prefix:name'* ]]
+	assert_no_leftovers "$ID"
+}
