@@ -8,7 +8,7 @@ BATS    ?= bats
 # (runo run: -1.5 ms of ~18 measured); error offsets are exact.
 export GOEXPERIMENT := jsonv2
 
-.PHONY: all deps demo install test unit integration e2e conformance stress fuzz bench clean
+.PHONY: all deps demo install test unit integration e2e test-vm conformance stress fuzz bench clean
 
 all: runo
 
@@ -55,6 +55,12 @@ e2e: deps runo build/rootfs build/peer
 
 # runc's own integration suite (runc v1.5.1's, from its Go module) against
 # ./runo; tests/conformance/expected-failures lists what may fail and why.
+# The cgroup v2 and systemd tests inside a guest with systemd as PID 1 and
+# pure cgroup v2 (tests/vm: QEMU, no KVM needed; images built once).
+test-vm: runo build/rootfs build/peer
+	V2VM_PACKAGES="criu xz-utils containerd" tests/vm/setup.sh
+	V2VM_PACKAGES="criu xz-utils containerd" tests/vm/run.sh tests/vm/test-vm.sh
+
 conformance: deps runo
 	tests/conformance/run.sh
 

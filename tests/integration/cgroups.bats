@@ -21,6 +21,7 @@ load helpers
 }
 
 @test "the default cgroup is below runo's own, as runc places it" {
+	requires_v1
 	runo create --bundle "$BUNDLE" "$ID"
 	pid=$(pid_of "$ID")
 	own=$(grep ':memory:' /proc/self/cgroup | cut -d: -f3)
@@ -28,6 +29,7 @@ load helpers
 }
 
 @test "an absolute cgroupsPath is taken from the hierarchy root and removed on delete" {
+	requires_v1
 	update_config --arg p "/runo-test-$$/$ID" '.linux.cgroupsPath = $p'
 	runo run -d --bundle "$BUNDLE" "$ID"
 	pid=$(pid_of "$ID")
@@ -40,6 +42,7 @@ load helpers
 }
 
 @test "a relative cgroupsPath is placed below runo's own cgroup" {
+	requires_v1
 	update_config --arg p "runo-rel-$$/$ID" '.linux.cgroupsPath = $p'
 	runo run -d --bundle "$BUNDLE" "$ID"
 	pid=$(pid_of "$ID")
@@ -49,6 +52,7 @@ load helpers
 }
 
 @test "a cgroup that existed before is used and left in place" {
+	requires_v1
 	mkdir -p /sys/fs/cgroup/pids/runo-pre-$$
 	update_config --arg p "/runo-pre-$$" '.linux.cgroupsPath = $p'
 	runo run -d --bundle "$BUNDLE" "$ID"
@@ -71,12 +75,14 @@ check_own_cgroups() {
 }
 
 @test "CVE-2023-25809: without a cgroup namespace the container sees only its own cgroups, read-only" {
+	requires_v1
 	# runo spec, as runc spec, makes no cgroup namespace on a v1 or hybrid host.
 	[ "$(jq '[.linux.namespaces[] | select(.type == "cgroup")] | length' "$BUNDLE/config.json")" -eq 0 ]
 	check_own_cgroups
 }
 
 @test "with a cgroup namespace the container's cgroup is its root" {
+	requires_v1
 	update_config '.linux.namespaces += [{"type": "cgroup"}]'
 	run_in 'cat /proc/self/cgroup'
 	[ "$status" -eq 0 ]
@@ -86,11 +92,13 @@ check_own_cgroups() {
 }
 
 @test "with a cgroup namespace the container sees its own cgroups, read-only" {
+	requires_v1
 	update_config '.linux.namespaces += [{"type": "cgroup"}]'
 	check_own_cgroups
 }
 
 @test "a cgroup that cannot be made fails create, naming it, and leaves nothing" {
+	requires_v1
 	# A cgroup2 parent that takes no more descendants.
 	mkdir /sys/fs/cgroup/unified/runo-full-$$
 	echo 0 > /sys/fs/cgroup/unified/runo-full-$$/cgroup.max.descendants
@@ -117,6 +125,7 @@ check_own_cgroups() {
 }
 
 @test "a cgroup2 directory made before and once emptied with cgroup.kill takes a new init" {
+	requires_v1
 	# The kernel kills whatever clone3 puts straight into such a cgroup.
 	mkdir /sys/fs/cgroup/unified/runo-killed-$$
 	echo 1 > /sys/fs/cgroup/unified/runo-killed-$$/cgroup.kill
@@ -128,6 +137,7 @@ check_own_cgroups() {
 }
 
 @test "a v1 cpuset parent left empty by someone else is filled from above, as runc does" {
+	requires_v1
 	mkdir /sys/fs/cgroup/cpuset/runo-pod-$$
 	[ -z "$(cat /sys/fs/cgroup/cpuset/runo-pod-$$/cpuset.cpus)" ]
 	update_config --arg p "/runo-pod-$$/$ID" '.linux.cgroupsPath = $p'
@@ -140,6 +150,7 @@ check_own_cgroups() {
 }
 
 @test "pids.limit 0 is 1 and -1 is max, as runc 1.5 writes them" {
+	requires_v1
 	update_config '.linux.resources.pids = {"limit": 0}'
 	runo run -d --bundle "$BUNDLE" "$ID"
 	[ "$(cat "$(cgroup_dir pids "$ID")/pids.max")" = 1 ]
@@ -162,6 +173,7 @@ check_own_cgroups() {
 }
 
 @test "with the host's pid namespace, KILL reaches every process of the container, also once init is gone" {
+	requires_v1
 	update_config '.linux.namespaces |= map(select(.type != "pid"))'
 	set_args sleep 1000
 	local kill_init

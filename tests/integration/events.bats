@@ -4,6 +4,7 @@
 load helpers
 
 @test "events --stats prints one stats object with runc's field names" {
+	requires_v1
 	update_config '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 50}'
 	runo run -d --bundle "$BUNDLE" "$ID"
 	run runo events --stats "$ID"

@@ -111,12 +111,35 @@ wait_for_status() {
 }
 
 # cgroup_dirs lists every cgroup directory named like the argument.
+# requires_v1 skips a test of cgroup v1 files on a pure cgroup v2 host;
+# cgroups_v2.bats has its twin.
+requires_v1() {
+	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] || skip "cgroup v1 files (cgroups_v2.bats has the v2 twin)"
+}
+
+# requires_v2 skips a test of a pure cgroup v2 host elsewhere.
+requires_v2() {
+	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip "needs a pure cgroup v2 host (make test-vm)"
+}
+
 # cgroup_dir prints the v1 cgroup of controller $1 that a container $2 with
 # the default cgroupsPath has: below this shell's own.
 cgroup_dir() {
 	local own
 	own=$(grep -E "^[0-9]+:([^:]*,)?$1(,[^:]*)?:" /proc/self/cgroup | cut -d: -f3)
 	echo "/sys/fs/cgroup/$1${own%/}/$2"
+}
+
+# procs_dir prints the cgroup of container $1's init that lists all its
+# processes: the pids hierarchy's on v1, the cgroup2 one on pure v2.
+procs_dir() {
+	local pid
+	pid=$(pid_of "$1")
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$pid/cgroup")"
+	else
+		echo "/sys/fs/cgroup/pids$(sed -n 's/^[0-9]*:pids://p' "/proc/$pid/cgroup")"
+	fi
 }
 
 cgroup_dirs() {

@@ -134,7 +134,7 @@ load helpers
 	set_args sh -c 'sleep 1000 & sleep 1000 & wait'
 	runo run -d --bundle "$BUNDLE" "$ID"
 	sleep 0.3
-	procs=$(cat "$(cgroup_dirs "$ID" | grep /pids/)/cgroup.procs")
+	procs=$(cat "$(procs_dir "$ID")/cgroup.procs")
 	[ "$(echo "$procs" | wc -l)" -eq 3 ]
 	runo kill --all "$ID" KILL
 	wait_for_status "$ID" stopped

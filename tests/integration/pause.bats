@@ -4,6 +4,7 @@
 load helpers
 
 @test "pause freezes every process, resume thaws them, state follows" {
+	requires_v1
 	runo run -d --bundle "$BUNDLE" "$ID"
 	runo exec -d --pid-file "$BATS_TEST_TMPDIR/pid" "$ID" sh -c 'while :; do echo x > /dev/null; done'
 	local busy

@@ -4,6 +4,7 @@
 load helpers
 
 @test "memory, cpu, cpuset and pids limits are set, inside and outside" {
+	requires_v1
 	update_config '.linux.resources.pids = {"limit": 10}
 		| .linux.resources.memory = {"limit": 67108864}
 		| .linux.resources.cpu = {"quota": 50000, "period": 100000, "shares": 512, "cpus": "0"}'
@@ -18,6 +19,7 @@ load helpers
 }
 
 @test "the other v1 resources: memory kernel, kernelTCP, swap, OOM killer, cpu burst, idle, realtime, blkio throttles" {
+	requires_v1
 	update_config '.linux.resources.memory = {"limit": 67108864, "swap": 134217728, "kernel": 268435456, "kernelTCP": 16777216, "disableOOMKiller": true, "useHierarchy": true}
 		| .linux.resources.cpu = {"quota": 50000, "period": 100000, "burst": 20000, "idle": 1, "realtimePeriod": 1000000, "realtimeRuntime": 10000}
 		| .linux.resources.blockIO = {"throttleReadBpsDevice": [{"major": 254, "minor": 0, "rate": 1048576}],
@@ -79,6 +81,7 @@ with_mknod() {
 }
 
 @test "devices: only the default devices and those allowed can be opened" {
+	requires_v1
 	# /dev/fuse, c 10:229: not a default device.
 	with_mknod
 	set_args sh -c 'mknod /dev/fuse c 10 229 && (exec 3<> /dev/fuse) && echo opened; head -c1 /dev/zero | wc -c'
@@ -99,6 +102,7 @@ with_mknod() {
 }
 
 @test "block I/O weights go to BFQ's files where the kernel has no CFQ, as runc writes them" {
+	requires_v1
 	local img=$BATS_TEST_TMPDIR/img dev
 	truncate -s 1M "$img"
 	dev=$(losetup --find --show "$img")

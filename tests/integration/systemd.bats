@@ -11,6 +11,12 @@ setup() {
 	runo_setup
 }
 
+teardown() {
+	# A containerd left running would hold bats' output open.
+	[ -z "${CONTAINERD_PID:-}" ] || kill "$CONTAINERD_PID" 2>/dev/null || true
+	runo_teardown
+}
+
 @test "--systemd-cgroup puts the container in a transient scope with Delegate=yes, its limits as properties and files" {
 	update_config '.linux.cgroupsPath = "system.slice:runo-test:'"$ID"'"
 		| .linux.resources = {memory: {limit: 67108864}, pids: {limit: 50}, cpu: {shares: 2048, quota: 50000, period: 100000}}'
@@ -55,4 +61,36 @@ setup() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'linux.cgroupsPath \"/not/a/slice/path\": with --systemd-cgroup it is slice:prefix:name'* ]]
 	assert_no_leftovers "$ID"
+}
+
+@test "containerd with SystemdCgroup runs a container through runo in a scope whose memory limit systemd shows" {
+	command -v containerd > /dev/null || skip "no containerd"
+	local d=$BATS_TEST_TMPDIR/containerd image=docker.io/library/busybox:runo
+	mkdir -p "$d"
+	cat > "$d/config.toml" <<-EOF2
+		version = 2
+		root = "$d/root"
+		state = "$d/state"
+		disabled_plugins = ["io.containerd.grpc.v1.cri"]
+		[grpc]
+		  address = "$d/sock"
+	EOF2
+	containerd --config "$d/config.toml" > "$d/log" 2>&1 &
+	CONTAINERD_PID=$!
+	local i
+	for i in $(seq 200); do [ -S "$d/sock" ] && break; sleep 0.1; done
+	"$REPO/tests/e2e/mkimage.sh" "$REPO/build/rootfs" "$d/image.tar" "$image"
+	ctr -a "$d/sock" -n runo images import "$d/image.tar" > /dev/null
+	ctr -a "$d/sock" -n runo run -d --runc-binary "$RUNO_BIN" --runc-systemd-cgroup --cgroup "system.slice:ctr:$ID" \
+		--memory-limit 67108864 "$image" "$ID" sleep 1000
+	local unit=ctr-$ID.scope
+	run systemctl status "$unit"
+	echo "$output"
+	ctr -a "$d/sock" -n runo task kill -s KILL "$ID" || true
+	sleep 0.5
+	ctr -a "$d/sock" -n runo task delete "$ID" || true
+	ctr -a "$d/sock" -n runo containers delete "$ID" || true
+	[[ "$output" == *"Active: active"* ]]
+	[[ "$output" == *"Memory: "*"max: 64.0M"* ]]
+	[[ "$output" == *"sleep 1000"* ]]
 }

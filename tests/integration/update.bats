@@ -16,6 +16,7 @@ inside() {
 }
 
 @test "update flags set memory, swap, cpu and pids limits, growing and shrinking in the right order" {
+	requires_v1
 	runo update --memory 256m --memory-swap 512M --memory-reservation 128MiB --cpu-period 50000 --cpu-quota 25000 \
 		--cpu-share 512 --cpu-burst 1000 --cpuset-cpus 0 --pids-limit 30 "$ID"
 	run inside memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.soft_limit_in_bytes \
@@ -30,6 +31,7 @@ inside() {
 }
 
 @test "update --resources takes linux.resources JSON from a file or stdin, and keeps what it does not name" {
+	requires_v1
 	echo '{"memory": {"limit": 100663296}, "cpu": {"shares": 256}}' | runo update -r - "$ID"
 	run inside memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes cpu/cpu.shares pids/pids.max
 	[ "$(echo $output)" = "100663296 134217728 256 20" ]
@@ -46,6 +48,7 @@ inside() {
 }
 
 @test "checkBeforeUpdate refuses a memory limit below the usage" {
+	requires_v1
 	runo delete --force "$ID"
 	update_config '.linux.resources.memory.checkBeforeUpdate = true'
 	set_args sh -c 'head -c 20m /dev/zero | tr "\0" x > /dev/shm/fill; sleep 1000'

@@ -1,0 +1,10 @@
+#!/bin/bash
+# In the guest of make test-vm: the smoke test, then runo's tests that are
+# about pure cgroup v2 and systemd, and the lifecycle ones, as bats TAP.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+rc=0
+/run/v2vm/smoke.sh || rc=1
+bats --tap tests/integration/cgroups_v2.bats tests/integration/systemd.bats \
+	tests/integration/cgroups.bats tests/integration/lifecycle.bats || rc=1
+exit $rc
