@@ -10,7 +10,18 @@ export GOEXPERIMENT := jsonv2
 
 .PHONY: all deps demo install test unit integration e2e test-vm conformance stress fuzz bench clean
 
-all: runo
+all: runo build/man build/completion
+
+# Man pages, from the command line's own definitions.
+build/man: $(SOURCES)
+	rm -rf $@ && $(GO) run ./commands/mkman $@
+
+# Shell completion scripts, from runo itself.
+build/completion: runo
+	mkdir -p $@
+	./runo completion bash > $@/runo.bash
+	./runo completion zsh > $@/_runo
+	./runo completion fish > $@/runo.fish
 
 # Static, libseccomp linked in: `runo init` starts without a dynamic loader.
 runo: $(SOURCES) | deps
@@ -45,7 +56,7 @@ unit:
 build/peer: tests/peer/main.go
 	CGO_ENABLED=0 $(GO) build -o $@ ./tests/peer
 
-integration: runo build/rootfs build/peer
+integration: runo build/rootfs build/peer build/man
 	$(BATS) --timing tests/integration
 
 # runo under containerd (and the other engines), end to end.
@@ -53,14 +64,14 @@ e2e: deps runo build/rootfs build/peer
 	E2E=1 tests/deps.sh
 	$(BATS) --timing tests/e2e
 
-# runc's own integration suite (runc v1.5.1's, from its Go module) against
-# ./runo; tests/conformance/expected-failures lists what may fail and why.
 # The cgroup v2 and systemd tests inside a guest with systemd as PID 1 and
 # pure cgroup v2 (tests/vm: QEMU, no KVM needed; images built once).
 test-vm: runo build/rootfs build/peer
 	V2VM_PACKAGES="criu xz-utils containerd" tests/vm/setup.sh
 	V2VM_PACKAGES="criu xz-utils containerd" tests/vm/run.sh tests/vm/test-vm.sh
 
+# runc's own integration suite (runc v1.5.1's, from its Go module) against
+# ./runo; tests/conformance/expected-failures lists what may fail and why.
 conformance: deps runo
 	tests/conformance/run.sh
 
@@ -81,8 +92,13 @@ bench: deps runo build/rootfs
 
 # Installs the binary where the engines' examples in README.md expect it.
 PREFIX ?= /usr/local
-install: runo
+install: runo build/man build/completion
 	install -D -m 0755 runo $(DESTDIR)$(PREFIX)/bin/runo
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 build/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -D -m 0644 build/completion/runo.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/runo
+	install -D -m 0644 build/completion/_runo $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_runo
+	install -D -m 0644 build/completion/runo.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/runo.fish
 
 clean:
 	rm -rf runo build

@@ -195,7 +195,9 @@ func systemdProperties(r *specs.LinuxResources) []systemd.Property {
 		return nil
 	}
 	var props []systemd.Property
-	add := func(name string, v any) { props = append(props, systemd.Property{Name: name, Value: dbus.MakeVariant(v)}) }
+	add := func(name string, v any) {
+		props = append(props, systemd.Property{Name: name, Value: dbus.MakeVariant(v)})
+	}
 	if m := r.Memory; m != nil {
 		if m.Limit != nil && *m.Limit != 0 {
 			add("MemoryMax", unlimited(*m.Limit))

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/runo-runtime/runo/libcontainer"
+	"github.com/runo-runtime/runo/seccomp"
 )
 
 // Version and Commit are set by the Makefile at link time.
@@ -57,14 +58,25 @@ func Main(args []string) int {
 	return 1
 }
 
+// App is runo's command line, for Main and for what is generated from
+// it (man pages, shell completion).
+func App() *cli.Command { return newApp() }
+
+// printVersion prints the version block as runc prints it: tools match its
+// first line's form and the "spec:" line.
+func printVersion() {
+	fmt.Printf("runo version %s\ncommit: %s\nspec: %s\ngo: %s\nlibseccomp: %s\n",
+		Version, Commit, specs.Version, runtime.Version(), seccomp.LibraryVersion())
+}
+
 func newApp() *cli.Command {
-	cli.VersionPrinter = func(*cli.Command) {
-		fmt.Printf("runo version %s\ncommit: %s\nspec: %s\ngo: %s\n", Version, Commit, specs.Version, runtime.Version())
-	}
+	cli.VersionPrinter = func(*cli.Command) { printVersion() }
 	return &cli.Command{
 		Name:    "runo",
 		Usage:   "run OCI containers, as runc does",
 		Version: Version,
+		// runo completion bash|zsh|fish prints the script.
+		EnableShellCompletion: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Value: "/run/runo", Usage: "directory for container state ($XDG_RUNTIME_DIR/runo when rootless)"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "run unprivileged: true, false or auto (when not root)"},
@@ -79,7 +91,7 @@ func newApp() *cli.Command {
 		Commands: []*cli.Command{
 			createCommand(), deleteCommand(), eventsCommand(), execCommand(), featuresCommand(), killCommand(), listCommand(),
 			pauseCommand(), psCommand(), resumeCommand(), runCommand(), specCommand(),
-			startCommand(), stateCommand(), updateCommand(),
+			startCommand(), stateCommand(), updateCommand(), versionCommand(),
 		},
 	}
 }

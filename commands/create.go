@@ -9,10 +9,11 @@ import (
 // createCommand creates a container whose process waits for start.
 func createCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "create",
-		Usage:     "create a container",
-		ArgsUsage: "<container-id>",
-		Flags:     createFlags(),
+		Name:          "create",
+		Usage:         "create a container",
+		ArgsUsage:     "<container-id>",
+		ShellComplete: completeID,
+		Flags:         createFlags(),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkArgs(cmd, 1, true); err != nil {
 				return err

@@ -12,9 +12,10 @@ import (
 // deleteCommand removes containers and everything they hold.
 func deleteCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "delete",
-		Usage:     "delete a container",
-		ArgsUsage: "<container-id>",
+		Name:          "delete",
+		Usage:         "delete a container",
+		ArgsUsage:     "<container-id>",
+		ShellComplete: completeID,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running container first"},
 		},

@@ -17,9 +17,10 @@ import (
 // and its OOM kills, one JSON object per line, as runc events does.
 func eventsCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "events",
-		Usage:     "print a container's resource statistics and OOM events",
-		ArgsUsage: "<container-id>",
+		Name:          "events",
+		Usage:         "print a container's resource statistics and OOM events",
+		ArgsUsage:     "<container-id>",
+		ShellComplete: completeID,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "stats", Usage: "print the statistics once and exit"},
 			&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "how often to print the statistics"},

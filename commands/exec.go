@@ -15,9 +15,10 @@ import (
 func execCommand() *cli.Command {
 	afterID := 1
 	return &cli.Command{
-		Name:      "exec",
-		Usage:     "run a new process in a running container",
-		ArgsUsage: "<container-id> <command> [args...]",
+		Name:          "exec",
+		Usage:         "run a new process in a running container",
+		ArgsUsage:     "<container-id> <command> [args...]",
+		ShellComplete: completeID,
 		// Everything after the id is the command's, flags included.
 		StopOnNthArg: &afterID,
 		// As runc's parser: "-e A=1,2" is one variable.

@@ -14,9 +14,10 @@ import (
 // is an argument, not a flag, as in runc and kill(1).
 func killCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "kill",
-		Usage:     "send a signal to a container's process",
-		ArgsUsage: "<container-id> [signal]",
+		Name:          "kill",
+		Usage:         "send a signal to a container's process",
+		ArgsUsage:     "<container-id> [signal]",
+		ShellComplete: completeKill,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal every process in the container"},
 		},

@@ -17,10 +17,11 @@ import (
 func psCommand() *cli.Command {
 	afterID := 1
 	return &cli.Command{
-		Name:         "ps",
-		Usage:        "list the processes of a container",
-		ArgsUsage:    "<container-id> [ps options]",
-		StopOnNthArg: &afterID,
+		Name:          "ps",
+		Usage:         "list the processes of a container",
+		ArgsUsage:     "<container-id> [ps options]",
+		ShellComplete: completeID,
+		StopOnNthArg:  &afterID,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 		},

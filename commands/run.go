@@ -17,10 +17,11 @@ func runCommand() *cli.Command {
 		&cli.BoolFlag{Name: "no-subreaper", Usage: "do not become a subreaper of the container's processes"},
 	)
 	return &cli.Command{
-		Name:      "run",
-		Usage:     "create and start a container",
-		ArgsUsage: "<container-id>",
-		Flags:     flags,
+		Name:          "run",
+		Usage:         "create and start a container",
+		ArgsUsage:     "<container-id>",
+		ShellComplete: completeID,
+		Flags:         flags,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkArgs(cmd, 1, true); err != nil {
 				return err

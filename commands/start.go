@@ -17,9 +17,10 @@ func startCommand() *cli.Command {
 // the container while holding its lock.
 func lockedCommand(name, usage string, act func(*libcontainer.Container) error) *cli.Command {
 	return &cli.Command{
-		Name:      name,
-		Usage:     usage,
-		ArgsUsage: "<container-id>",
+		Name:          name,
+		Usage:         usage,
+		ArgsUsage:     "<container-id>",
+		ShellComplete: completeID,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkArgs(cmd, 1, true); err != nil {
 				return err

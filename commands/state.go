@@ -58,9 +58,10 @@ func owner(root, id string) string {
 // stateCommand prints a container's state as JSON.
 func stateCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "state",
-		Usage:     "print the state of a container",
-		ArgsUsage: "<container-id>",
+		Name:          "state",
+		Usage:         "print the state of a container",
+		ArgsUsage:     "<container-id>",
+		ShellComplete: completeID,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkArgs(cmd, 1, true); err != nil {
 				return err

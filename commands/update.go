@@ -20,9 +20,10 @@ func updateCommand() *cli.Command {
 		return &cli.StringFlag{Name: name, Usage: usage, Aliases: aliases}
 	}
 	return &cli.Command{
-		Name:      "update",
-		Usage:     "update the resource limits of a container",
-		ArgsUsage: "<container-id>",
+		Name:          "update",
+		Usage:         "update the resource limits of a container",
+		ArgsUsage:     "<container-id>",
+		ShellComplete: completeID,
 		Flags: []cli.Flag{
 			str("resources", "a linux.resources JSON file, or - for stdin; the other flags are then ignored", "r"),
 			str("blkio-weight", "block IO weight, 10 to 1000"),

@@ -1,6 +1,7 @@
 package seccomp
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"unsafe"
@@ -37,6 +38,12 @@ func Archs() []string {
 		}
 	}
 	return out
+}
+
+// LibraryVersion is the version of the libseccomp runo is linked with.
+func LibraryVersion() string {
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	return fmt.Sprintf("%d.%d.%d", major, minor, micro)
 }
 
 // Actions, Operators and KnownFlags are the names Compile takes.

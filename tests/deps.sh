@@ -18,6 +18,9 @@ have pkg-config || need="$need pkg-config"
 have newuidmap || need="$need uidmap"
 have pgrep || need="$need procps"
 have mountpoint || need="$need util-linux"
+# The man page and completion tests.
+have man || need="$need man-db"
+[ -e /usr/share/bash-completion/bash_completion ] || need="$need bash-completion"
 # The end-to-end tests' engines.
 if [ "${E2E:-}" = 1 ]; then
 	have containerd || need="$need containerd"
