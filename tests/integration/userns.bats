@@ -135,3 +135,31 @@ setup() {
 	[ "$(stat -c %u:%g "$BUNDLE/rootfs/made/by")" = 100000:100000 ]
 	(( ${lines[3]} >= $(cut -d. -f1 /proc/uptime) + 86400 - 5 ))
 }
+
+@test "a joined user namespace with a network namespace the host owns, and an idmapped mount through the joined user namespace" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	local pid netns=$BATS_TEST_TMPDIR/netns
+	pid=$(pid_of "$ID")
+	# A network namespace of the host's user namespace: only the host's
+	# root may join it, before entering the container's user namespace.
+	touch "$netns"
+	unshare --net="$netns" true
+	local ino
+	ino=$(stat -c %i "$netns")
+	mkdir -p "$BATS_TEST_TMPDIR/src"
+	echo data > "$BATS_TEST_TMPDIR/src/file"
+	update_config --arg u "/proc/$pid/ns/user" --arg n "$netns" --arg s "$BATS_TEST_TMPDIR/src" '
+		del(.linux.uidMappings, .linux.gidMappings)
+		| .linux.namespaces |= map(if .type == "user" then .path = $u elif .type == "network" then .path = $n else . end)
+		| .mounts = [.mounts[] | if .type == "sysfs" then {destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "ro"]} else . end]
+		| .mounts += [{destination: "/idm", source: $s, type: "bind", options: ["bind", "idmap"]}]'
+	set_args sh -c 'readlink /proc/self/ns/net; stat -c %u /idm/file'
+	run runo run --bundle "$BUNDLE" "$ID-2"
+	umount "$netns"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "net:[$ino]" ]
+	# The host's root (0) owns the file: through the container's maps it
+	# is the container's root too.
+	[ "${lines[1]}" = 0 ]
+}
