@@ -211,13 +211,15 @@ bounded() {
 		! grep -q 424 "/proc/$p/cmdline"
 	done
 	[ "$(runo ps --format json "$ID" | jq length)" -eq 1 ]
-	local mem before
-	mem=$(runo state "$ID" | jq -r .pid | xargs -I{} grep -m1 ':memory:' /proc/{}/cgroup | cut -d: -f3)
-	before=$(cat "/sys/fs/cgroup/memory$mem/memory.limit_in_bytes")
+	local limit before
+	# memory.limit_in_bytes on v1, memory.max on pure v2.
+	limit=$(cgroup_dir memory "$ID")/memory.limit_in_bytes
+	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] || limit=$(procs_dir "$ID")/memory.max
+	before=$(cat "$limit")
 	run runo update --memory 100m --cpuset-cpus 999 "$ID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cpu.cpus"* ]]
-	[ "$(cat "/sys/fs/cgroup/memory$mem/memory.limit_in_bytes")" = "$before" ]
+	[ "$(cat "$limit")" = "$before" ]
 }
 
 @test "NUL bytes in args, env, cwd and hostname are refused at create, naming the field" {

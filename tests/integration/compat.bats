@@ -108,14 +108,17 @@ load helpers
 }
 
 @test "a cgroup that is frozen already is refused, not joined" {
-	local dir=/sys/fs/cgroup/freezer/runo-frozen-$$
+	local dir=/sys/fs/cgroup/freezer/runo-frozen-$$ file=freezer.state frozen=FROZEN thawed=THAWED
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		dir=/sys/fs/cgroup/runo-frozen-$$ file=cgroup.freeze frozen=1 thawed=0
+	fi
 	mkdir "$dir"
-	echo FROZEN > "$dir/freezer.state"
+	echo $frozen > "$dir/$file"
 	update_config --arg p "/runo-frozen-$$" '.linux.cgroupsPath = $p'
 	# Not `run`: a process frozen at birth would hold its output open.
 	local status=0
 	timeout 20 "$RUNO_BIN" --root "$ROOT" create --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2>&1 || status=$?
-	echo THAWED > "$dir/freezer.state"
+	echo $thawed > "$dir/$file"
 	runo delete --force "$ID" 2> /dev/null || true
 	rmdir "$dir"
 	output=$(cat "$BATS_TEST_TMPDIR/out")

@@ -38,7 +38,8 @@ error_msg() {
 
 @test "a duplicate namespace is refused" {
 	update_config '.linux.namespaces += [{"type": "pid"}]'
-	expect_failure 'linux.namespaces[5].type: duplicate "pid"'
+	# runo spec adds a cgroup namespace on pure cgroup v2.
+	expect_failure "linux.namespaces[$(jq '.linux.namespaces | length - 1' "$BUNDLE/config.json")].type: duplicate \"pid\""
 }
 
 @test "a missing rootfs names the path, relative or absolute" {

@@ -89,17 +89,22 @@ setup() {
 }
 
 @test "exec into a paused container needs --ignore-paused" {
-	local freezer=/sys/fs/cgroup/freezer/$ID
-	[ -d "$freezer" ] || freezer=$(cgroup_dirs "$ID" | grep freezer)
-	echo FROZEN > "$freezer/freezer.state"
+	# Frozen behind runo's back: v1's freezer.state, or cgroup2's cgroup.freeze.
+	local file frozen=FROZEN thawed=THAWED
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		file=$(procs_dir "$ID")/cgroup.freeze frozen=1 thawed=0
+	else
+		file=$(cgroup_dir freezer "$ID")/freezer.state
+	fi
+	echo $frozen > "$file"
 	[ "$(status_of "$ID")" = paused ]
 	run runo exec "$ID" true
-	echo THAWED > "$freezer/freezer.state"
+	echo $thawed > "$file"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cannot exec in a paused container (use --ignore-paused to override)"* ]]
 	# The new process joins the frozen cgroup and goes on once thawed.
-	echo FROZEN > "$freezer/freezer.state"
-	(sleep 0.3 && echo THAWED > "$freezer/freezer.state") &
+	echo $frozen > "$file"
+	(sleep 0.3 && echo $thawed > "$file") &
 	run runo exec --ignore-paused "$ID" echo thawed
 	[ "$status" -eq 0 ]
 	[ "$output" = thawed ]
@@ -184,6 +189,7 @@ setup() {
 }
 
 @test "exec --cgroup runs the process in an existing sub-cgroup of the container's" {
+	requires_v1
 	local mem pids
 	mem=/sys/fs/cgroup/memory$(sed -n 's/^[0-9]*:memory://p' "/proc/$PID/cgroup")
 	pids=/sys/fs/cgroup/pids$(sed -n 's/^[0-9]*:pids://p' "/proc/$PID/cgroup")

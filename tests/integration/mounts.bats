@@ -13,7 +13,8 @@ load helpers
 	echo "$output" | grep -E ' /dev/shm rw,nosuid,nodev,noexec.* - tmpfs shm '
 	echo "$output" | grep -E ' /dev/mqueue rw,nosuid,nodev,noexec.* - mqueue mqueue '
 	echo "$output" | grep -E ' /sys ro,nosuid,nodev,noexec.* - sysfs sysfs '
-	echo "$output" | grep -E ' /sys/fs/cgroup ro,nosuid,nodev,noexec.* - tmpfs '
+	# v1's hierarchies under a tmpfs, or cgroup2 itself.
+	echo "$output" | grep -E ' /sys/fs/cgroup ro,nosuid,nodev,noexec.* - (tmpfs|cgroup2) '
 }
 
 @test "default devices are real device nodes, with the usual links" {

@@ -6,5 +6,6 @@ cd "$(dirname "$0")/../.."
 rc=0
 /run/v2vm/smoke.sh || rc=1
 bats --tap tests/integration/cgroups_v2.bats tests/integration/systemd.bats \
-	tests/integration/cgroups.bats tests/integration/lifecycle.bats || rc=1
+	tests/integration/cgroups.bats tests/integration/lifecycle.bats \
+	tests/integration/exec.bats tests/integration/mounts.bats tests/integration/userns.bats || rc=1
 exit $rc

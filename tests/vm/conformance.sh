@@ -1,0 +1,19 @@
+#!/bin/bash
+# In the guest (tests/vm/run.sh tests/vm/conformance.sh FILE...): runc's
+# own tests (make conformance's copy of runc's suite, built on the host)
+# against runo on pure cgroup v2, first with the cgroupfs driver, then
+# with the systemd one (RUNC_USE_SYSTEMD). Prints each file's TAP.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+suite=build/conformance/runc-v1.5.1/tests/integration
+[ -d "$suite" ] || { echo "no $suite: run make conformance on the host first"; exit 1; }
+export RUNC=$PWD/runo
+rc=0
+for driver in cgroupfs systemd; do
+	[ $driver = systemd ] && export RUNC_USE_SYSTEMD=1
+	for f in "$@"; do
+		echo "## $driver: $f"
+		script -q -e -c "bats --tap $suite/$f" /dev/null < /dev/null || rc=1
+	done
+done
+exit $rc
