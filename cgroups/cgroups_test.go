@@ -281,7 +281,7 @@ func TestSystemdProperties(t *testing.T) {
 	for _, p := range props {
 		got[p.Name] = p.Value.Value()
 	}
-	want := map[string]any{"MemoryMax": uint64(1 << 26), "CPUQuotaPerSecUSec": uint64(340000), "CPUWeight": uint64(39),
+	want := map[string]any{"MemoryMax": uint64(1 << 26), "CPUQuotaPerSecUSec": uint64(340000), "CPUWeight": uint64(100),
 		"AllowedCPUs": []byte{0x07, 0x02}, "TasksMax": uint64(1)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("properties %v, want %v", got, want)

@@ -3,6 +3,7 @@ package cgroups
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,8 @@ type setting struct {
 	v1Ctrl, v1  string // hierarchy key and file
 	v2, v2Value string // cgroup2 file and its value, "" if none
 	value       string
+	// optional settings are skipped where the kernel has no file for them.
+	optional bool
 	// bfq names BFQ's files of a block I/O weight, taken in v1 when the
 	// blkio file is missing (kernels without CFQ) and in cgroup2 when
 	// present, with bfqValue there: BFQ keeps blkio's scale, as runc
@@ -120,7 +123,10 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 	s = append(s, blockIOSettings(r.BlockIO)...)
 	for i, h := range r.HugepageLimits {
 		v := strconv.FormatUint(h.Limit, 10)
-		s = append(s, setting{field: fmt.Sprintf("hugepageLimits[%d]", i), v1Ctrl: "hugetlb", v1: "hugetlb." + h.Pagesize + ".limit_in_bytes", v2: "hugetlb." + h.Pagesize + ".max", v2Value: v, value: v})
+		s = append(s, setting{field: fmt.Sprintf("hugepageLimits[%d]", i), v1Ctrl: "hugetlb", v1: "hugetlb." + h.Pagesize + ".limit_in_bytes", v2: "hugetlb." + h.Pagesize + ".max", v2Value: v, value: v},
+			// The reservation limit too, where the kernel has one (5.7+),
+			// as runc sets it: pages reserved but not faulted count there.
+			setting{field: fmt.Sprintf("hugepageLimits[%d]", i), v1Ctrl: "hugetlb", v1: "hugetlb." + h.Pagesize + ".rsvd.limit_in_bytes", v2: "hugetlb." + h.Pagesize + ".rsvd.max", v2Value: v, value: v, optional: true})
 	}
 	if n := r.Network; n != nil {
 		if n.ClassID != nil {
@@ -216,10 +222,19 @@ func v2Max(n int64) string {
 // sharesToWeight converts cpu.shares (2..262144) to cpu.weight (1..10000)
 // as runc does.
 func sharesToWeight(shares uint64) uint64 {
-	if shares == 0 {
+	// runc 1.4's mapping: shares 2, 1024 and 262144 land on weights 1,
+	// 100 and 10000, on a curve through them in the log of the shares
+	// (the older linear one gave 1024 shares weight 39, not the default).
+	switch {
+	case shares == 0:
 		return 0
+	case shares <= 2:
+		return 1
+	case shares >= 262144:
+		return 10000
 	}
-	return 1 + ((shares-2)*9999)/262142
+	l := math.Log2(float64(shares))
+	return uint64(math.Ceil(math.Pow(10, (l*l+125*l)/612-7.0/34)))
 }
 
 // defaultDeviceRules are what every container may use whatever its rules
@@ -336,13 +351,16 @@ func writeSettings(paths map[string]string, settings []setting, undo bool) (err 
 			file = s.bfq
 		}
 		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+			if s.optional {
+				continue
+			}
 			return fmt.Errorf("linux.resources.%s: this kernel has no %s", s.field, filepath.Join(dir, file))
 		}
 		var restore func() error
 		if undo {
 			restore = previous(dir, file)
 		}
-		if err := writeFile(dir, file, value); err != nil {
+		if err := writeLines(dir, file, value); err != nil {
 			return fmt.Errorf("linux.resources.%s: %w", s.field, err)
 		}
 		if restore != nil {
@@ -430,4 +448,21 @@ func orderPeriods(paths map[string]string, settings []setting) []setting {
 func exists(dir, file string) bool {
 	_, err := os.Stat(filepath.Join(dir, file))
 	return err == nil
+}
+
+// writeLines writes a value of several lines (a unified io.max for two
+// devices) one line a write, as cgroup files take them.
+func writeLines(dir, file, value string) error {
+	if !strings.Contains(strings.TrimSuffix(value, "\n"), "\n") {
+		return writeFile(dir, file, value)
+	}
+	for _, line := range strings.Split(value, "\n") {
+		if line == "" {
+			continue
+		}
+		if err := writeFile(dir, file, line); err != nil {
+			return err
+		}
+	}
+	return nil
 }

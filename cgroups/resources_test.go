@@ -29,7 +29,7 @@ func TestResourcesV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"memory.max": "1048576", "memory.low": "524288", "cpu.weight": "39",
+		"memory.max": "1048576", "memory.low": "524288", "cpu.weight": "100",
 		"cpu.max": "max 50000", "cpuset.cpus": "0-1", "pids.max": "max",
 	}
 	for f, w := range want {
@@ -47,7 +47,7 @@ func TestResourcesV2(t *testing.T) {
 }
 
 func TestSharesToWeight(t *testing.T) {
-	for shares, want := range map[uint64]uint64{2: 1, 1024: 39, 262144: 10000} {
+	for shares, want := range map[uint64]uint64{0: 0, 2: 1, 100: 17, 1024: 100, 2048: 174, 262144: 10000, 300000: 10000} {
 		if got := sharesToWeight(shares); got != want {
 			t.Errorf("sharesToWeight(%d) = %d, want %d", shares, got, want)
 		}

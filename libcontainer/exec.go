@@ -74,6 +74,11 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if len(o.Cgroups) == 0 {
+		if dir := initCgroup2(c.State); dir != "" {
+			cg = cgroups.NewFS(map[string]string{cgroups.Unified: dir}, nil)
+		}
+	}
 	cons, err := openConsole(p, ConsoleOpts{Socket: o.ConsoleSocket, Detach: o.Detach})
 	if err != nil {
 		return 0, err
@@ -277,4 +282,33 @@ func addCaps(p *specs.Process, caps []string) {
 	if c.Inheritable != nil {
 		c.Ambient = append(c.Ambient, caps...)
 	}
+}
+
+// initCgroup2 is, on a pure cgroup2 host, the cgroup of the container's
+// init when the container's own cgroup passes controllers to children of
+// its own making: "no internal processes" then keeps an exec'd process
+// out of it, and it joins init where init is, as runc's exec does. "" when
+// the container's cgroup takes processes.
+func initCgroup2(st *State) string {
+	dir, ok := st.CgroupPaths[cgroups.Unified]
+	if !ok || len(st.CgroupPaths) != 1 {
+		return ""
+	}
+	sub, err := os.ReadFile(filepath.Join(dir, "cgroup.subtree_control"))
+	if err != nil || strings.TrimSpace(string(sub)) == "" {
+		return ""
+	}
+	own, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", st.Pid))
+	if err != nil {
+		return ""
+	}
+	rel, ok := strings.CutPrefix(strings.TrimSpace(string(own)), "0::")
+	if !ok {
+		return ""
+	}
+	layout, err := cgroups.DetectLayout()
+	if err != nil || !layout.PureV2() {
+		return ""
+	}
+	return filepath.Join(layout.Hierarchies[0].Mountpoint, rel)
 }

@@ -59,15 +59,12 @@ func validateResources(r *specs.LinuxResources) error {
 			return fmt.Errorf("linux.resources.rdma: %q is not a device name", dev)
 		}
 	}
-	for key, v := range r.Unified {
+	for key := range r.Unified {
 		if !isUnifiedKey(key) {
 			return fmt.Errorf("linux.resources.unified: %q is not a cgroup2 file name", key)
 		}
 		if unifiedForbidden[key] {
 			return fmt.Errorf("linux.resources.unified: %q may not be set", key)
-		}
-		if strings.Contains(v, "\n") {
-			return fmt.Errorf("linux.resources.unified[%q]: the value has a newline", key)
 		}
 	}
 	return nil

@@ -66,7 +66,7 @@ v2dir() {
 	runo run -d --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out"
 	sleep 0.5
 	run cat "$BATS_TEST_TMPDIR/out"
-	[ "$(echo ${lines[@]})" = "134217728 16777216 67108864 20000 100000 79 0 20" ]
+	[ "$(echo ${lines[@]})" = "134217728 16777216 67108864 20000 100000 174 0 20" ]
 	local dir
 	dir=$(v2dir "$ID")
 	[ "$(cat "$dir/memory.max")" = 134217728 ]
@@ -147,4 +147,26 @@ v2dir() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"container's cgroup is not empty: 1 process(es) found"* ]]
 	[ "$(status_of "$ID")" = running ]
+}
+
+@test "v2: hugetlb limits set the reservation limit too; a unified value of several lines is written line by line" {
+	update_config '.linux.resources = {hugepageLimits: [{pageSize: "2MB", limit: 4194304}],
+		unified: {"memory.high": "100000000", "pids.max": "33\n"}}'
+	set_args sleep 1000
+	runo run -d --bundle "$BUNDLE" "$ID"
+	local dir
+	dir=$(v2dir "$ID")
+	[ "$(cat "$dir/hugetlb.2MB.max")" = 4194304 ]
+	[ "$(cat "$dir/hugetlb.2MB.rsvd.max")" = 4194304 ]
+	[ "$(cat "$dir/pids.max")" = 33 ]
+}
+
+@test "v2: exec joins init's cgroup when the container's passes controllers to a child of its own" {
+	update_config '.mounts |= map(if .destination == "/sys/fs/cgroup" then .options -= ["ro"] | .options += ["rw"] else . end)'
+	set_args sleep 1000
+	runo run -d --bundle "$BUNDLE" "$ID"
+	runo exec "$ID" sh -c 'cd /sys/fs/cgroup && mkdir foo && echo 1 > foo/cgroup.procs && echo $$ > foo/cgroup.procs && echo +memory > cgroup.subtree_control'
+	run runo exec "$ID" cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[ "$output" = "0::/foo" ]
 }
