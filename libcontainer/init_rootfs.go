@@ -587,7 +587,13 @@ func setPropagation(target string, props []uintptr) error {
 func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
 	if p, ok := r.cgroupPaths[cgroups.Unified]; ok && len(r.cgroupPaths) == 1 {
 		if r.cgroupNS {
-			return r.mount(specs.Mount{Destination: m.Destination, Type: "cgroup2", Source: "cgroup2", Options: m.Options})
+			err := r.mount(specs.Mount{Destination: m.Destination, Type: "cgroup2", Source: "cgroup2", Options: m.Options})
+			// As runc, a bind of the container's cgroup where the kernel
+			// refuses a fresh mount: EBUSY where the host's cgroup2 is at
+			// the destination already (a /sys bound from the host).
+			if !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.EPERM) {
+				return err
+			}
 		}
 		return r.bind(specs.Mount{Destination: m.Destination, Source: p}, parsedMount{flags: opts.flags | unix.MS_BIND})
 	}

@@ -137,9 +137,6 @@ setup() {
 }
 
 @test "a joined user namespace with a network namespace the host owns, and an idmapped mount through the joined user namespace" {
-	# Open (issue 17): on pure cgroup v2 the new cgroup namespace's cgroup2
-	# mount fails with EBUSY in this setup.
-	[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] || skip "cgroup2 mount refused (EBUSY) with a joined user namespace: open bug"
 	runo run -d --bundle "$BUNDLE" "$ID"
 	local pid netns=$BATS_TEST_TMPDIR/netns
 	pid=$(pid_of "$ID")
