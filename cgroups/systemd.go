@@ -121,13 +121,6 @@ const jobTimeout = 30 * time.Second
 // Adopt makes the scope with pid in it and waits for systemd to have
 // started it.
 func (s *Systemd) Adopt(pid int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-	defer cancel()
-	conn, err := systemd.NewWithContext(ctx)
-	if err != nil {
-		return fmt.Errorf("connecting to systemd: %w", err)
-	}
-	defer conn.Close()
 	props := []systemd.Property{
 		systemd.PropDescription("runo container " + strings.TrimSuffix(s.unit.Unit, ".scope")),
 		systemd.PropSlice(s.unit.Slice),
@@ -140,17 +133,11 @@ func (s *Systemd) Adopt(pid int) error {
 		{Name: "TasksAccounting", Value: dbus.MakeVariant(true)},
 	}
 	props = append(props, systemdProperties(s.resources)...)
-	done := make(chan string, 1)
-	if _, err := conn.StartTransientUnitContext(ctx, s.unit.Unit, "replace", props, done); err != nil {
-		return fmt.Errorf("starting unit %s: %w", s.unit.Unit, err)
-	}
-	select {
-	case result := <-done:
-		if result != "done" {
-			return fmt.Errorf("starting unit %s: job %s", s.unit.Unit, result)
-		}
-	case <-ctx.Done():
-		return fmt.Errorf("starting unit %s: no answer from systemd in %v", s.unit.Unit, jobTimeout)
+	err := s.job("starting", func(ctx context.Context, conn *systemd.Conn, done chan<- string) (int, error) {
+		return conn.StartTransientUnitContext(ctx, s.unit.Unit, "replace", props, done)
+	})
+	if err != nil {
+		return err
 	}
 	if _, err := os.Stat(s.unit.Dir); err != nil {
 		return fmt.Errorf("unit %s has no cgroup at %s: %w", s.unit.Unit, s.unit.Dir, err)
@@ -162,6 +149,19 @@ func (s *Systemd) Adopt(pid int) error {
 
 // Destroy stops the scope; systemd removes its cgroup.
 func (s *Systemd) Destroy() error {
+	err := s.job("stopping", func(ctx context.Context, conn *systemd.Conn, done chan<- string) (int, error) {
+		return conn.StopUnitContext(ctx, s.unit.Unit, "replace", done)
+	})
+	var derr dbus.Error
+	if errors.As(err, &derr) && strings.HasSuffix(derr.Name, ".NoSuchUnit") {
+		return nil
+	}
+	return err
+}
+
+// job connects to systemd, queues a job on the unit with queue and waits
+// for its end; a job that ends other than "done" is an error.
+func (s *Systemd) job(what string, queue func(context.Context, *systemd.Conn, chan<- string) (int, error)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
 	defer cancel()
 	conn, err := systemd.NewWithContext(ctx)
@@ -170,19 +170,18 @@ func (s *Systemd) Destroy() error {
 	}
 	defer conn.Close()
 	done := make(chan string, 1)
-	if _, err := conn.StopUnitContext(ctx, s.unit.Unit, "replace", done); err != nil {
-		var derr dbus.Error
-		if errors.As(err, &derr) && strings.HasSuffix(derr.Name, ".NoSuchUnit") {
-			return nil
-		}
-		return fmt.Errorf("stopping unit %s: %w", s.unit.Unit, err)
+	if _, err := queue(ctx, conn, done); err != nil {
+		return fmt.Errorf("%s unit %s: %w", what, s.unit.Unit, err)
 	}
 	select {
-	case <-done:
+	case result := <-done:
+		if result != "done" {
+			return fmt.Errorf("%s unit %s: job %s", what, s.unit.Unit, result)
+		}
+		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("stopping unit %s: no answer from systemd in %v", s.unit.Unit, jobTimeout)
+		return fmt.Errorf("%s unit %s: no answer from systemd in %v", what, s.unit.Unit, jobTimeout)
 	}
-	return nil
 }
 
 // Sub is the sub-cgroups of the scope, managed as files.

@@ -10,17 +10,12 @@ setup() {
 	runo_setup
 }
 
-# v2dir prints the cgroup2 directory of container $1's init.
-v2dir() {
-	echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$(pid_of "$1")/cgroup")"
-}
-
 @test "v2: the default cgroup is beside runo's own (below a slice), with every controller enabled down to it" {
 	set_args sleep 1000
 	runo run -d --bundle "$BUNDLE" "$ID"
 	local own dir
 	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
-	dir=$(v2dir "$ID")
+	dir=$(procs_dir "$ID")
 	# runo runs in a service's cgroup here, which has processes.
 	[ "$dir" = "/sys/fs/cgroup$(dirname "$own")/$ID" ]
 	local c
@@ -68,7 +63,7 @@ v2dir() {
 	run cat "$BATS_TEST_TMPDIR/out"
 	[ "$(echo ${lines[@]})" = "134217728 16777216 67108864 20000 100000 174 0 20" ]
 	local dir
-	dir=$(v2dir "$ID")
+	dir=$(procs_dir "$ID")
 	[ "$(cat "$dir/memory.max")" = 134217728 ]
 	[ "$(cat "$dir/pids.max")" = 20 ]
 	if [ -e "$dir/io.bfq.weight" ]; then
@@ -83,7 +78,7 @@ v2dir() {
 	update_config '.linux.resources.pids = {limit: 0}'
 	set_args sleep 1000
 	runo run -d --bundle "$BUNDLE" "$ID"
-	[ "$(cat "$(v2dir "$ID")/pids.max")" = 1 ]
+	[ "$(cat "$(procs_dir "$ID")/pids.max")" = 1 ]
 	runo delete -f "$ID"
 	update_config '.linux.resources = {memory: {limit: 33554432, swap: 33554432}}'
 	set_args sh -c 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo survived'
@@ -97,7 +92,7 @@ v2dir() {
 	set_args sleep 1000
 	runo run -d --bundle "$BUNDLE" "$ID"
 	local dir
-	dir=$(v2dir "$ID")
+	dir=$(procs_dir "$ID")
 	runo update --memory 134217728 --memory-swap 268435456 --cpu-quota 50000 --cpu-period 100000 --pids-limit 30 "$ID"
 	[ "$(cat "$dir/memory.max")" = 134217728 ]
 	[ "$(cat "$dir/memory.swap.max")" = 134217728 ]
@@ -114,7 +109,7 @@ v2dir() {
 	set_args sh -c 'sleep 1000 & sleep 1000'
 	runo run -d --bundle "$BUNDLE" "$ID"
 	local dir
-	dir=$(v2dir "$ID")
+	dir=$(procs_dir "$ID")
 	runo pause "$ID"
 	[ "$(status_of "$ID")" = paused ]
 	grep -qx "frozen 1" "$dir/cgroup.events"
@@ -155,7 +150,7 @@ v2dir() {
 	set_args sleep 1000
 	runo run -d --bundle "$BUNDLE" "$ID"
 	local dir
-	dir=$(v2dir "$ID")
+	dir=$(procs_dir "$ID")
 	[ "$(cat "$dir/hugetlb.2MB.max")" = 4194304 ]
 	[ "$(cat "$dir/hugetlb.2MB.rsvd.max")" = 4194304 ]
 	[ "$(cat "$dir/pids.max")" = 33 ]
