@@ -8,7 +8,7 @@ BATS    ?= bats
 # (runo run: -1.5 ms of ~18 measured); error offsets are exact.
 export GOEXPERIMENT := jsonv2
 
-.PHONY: all deps demo install test unit integration e2e test-vm conformance stress fuzz bench clean
+.PHONY: all deps demo install test unit integration e2e test-vm conformance conformance-vm stress fuzz bench bench-criu clean
 
 all: runo build/man build/completion
 
@@ -67,13 +67,19 @@ e2e: deps runo build/rootfs build/peer
 # The cgroup v2 and systemd tests inside a guest with systemd as PID 1 and
 # pure cgroup v2 (tests/vm: QEMU, no KVM needed; images built once).
 test-vm: runo build/rootfs build/peer
-	V2VM_PACKAGES="criu xz-utils containerd" tests/vm/setup.sh
-	V2VM_PACKAGES="criu xz-utils containerd" tests/vm/run.sh tests/vm/test-vm.sh
+	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/setup.sh
+	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/run.sh tests/vm/test-vm.sh
 
 # runc's own integration suite (runc v1.5.1's, from its Go module) against
 # ./runo; tests/conformance/expected-failures lists what may fail and why.
 conformance: deps runo
 	tests/conformance/run.sh
+
+# runc's checkpoint tests (CRIU fails on this host's kernel) in the guest,
+# from the suite make conformance fetched and built.
+conformance-vm: runo
+	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/setup.sh
+	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/run.sh tests/vm/conformance.sh checkpoint.bats
 
 # The crash and leak tests at length: runo killed at 34 moments of each
 # command, 8 loops of 100 lifecycles, 1000 lifecycles counted for leaks.
@@ -89,6 +95,11 @@ fuzz:
 
 bench: deps runo build/rootfs
 	tests/bench.sh
+
+# Checkpoint and restore beside runc, in the guest, where CRIU works.
+bench-criu: runo build/rootfs build/peer
+	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/setup.sh
+	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/run.sh tests/vm/criu-bench.sh
 
 # Installs the binary where the engines' examples in README.md expect it.
 PREFIX ?= /usr/local

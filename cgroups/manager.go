@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -21,6 +22,9 @@ type Manager interface {
 	Create() error
 	// Entry opens what a new process needs to be born in the cgroups.
 	Entry() (*Entry, error)
+	// Join moves a running process into the cgroups: CRIU, whose
+	// restored processes are born where it is.
+	Join(pid int) error
 	// Sub returns the manager of sub-cgroups of the container's (exec's
 	// --cgroup "[controller[,controller]:]path"), which must exist.
 	Sub(subs []string) (Manager, error)
@@ -64,6 +68,15 @@ func (f *FS) Pids() ([]int, error)                { return pids(f.paths) }
 func (f *FS) Stats() *Stats                       { return getStats(f.paths) }
 func (f *FS) NotifyOOM() (<-chan struct{}, error) { return notifyOOM(f.paths) }
 func (f *FS) Destroy() error                      { return destroy(f.dirs) }
+
+func (f *FS) Join(pid int) error {
+	for _, dir := range f.paths {
+		if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (f *FS) Set(r *specs.LinuxResources) error {
 	var devices []specs.LinuxDeviceCgroup

@@ -147,6 +147,9 @@ func (s *Systemd) Adopt(pid int) error {
 	return nil
 }
 
+// Join makes the scope with pid in it.
+func (s *Systemd) Join(pid int) error { return s.Adopt(pid) }
+
 // Destroy stops the scope; systemd removes its cgroup.
 func (s *Systemd) Destroy() error {
 	err := s.job("stopping", func(ctx context.Context, conn *systemd.Conn, done chan<- string) (int, error) {

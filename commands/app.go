@@ -89,8 +89,8 @@ func newApp() *cli.Command {
 		// Errors are reported once, by Main, in the chosen log format.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
-			createCommand(), deleteCommand(), eventsCommand(), execCommand(), featuresCommand(), killCommand(), listCommand(),
-			pauseCommand(), psCommand(), resumeCommand(), runCommand(), specCommand(),
+			checkpointCommand(), createCommand(), deleteCommand(), eventsCommand(), execCommand(), featuresCommand(), killCommand(), listCommand(),
+			pauseCommand(), psCommand(), restoreCommand(), resumeCommand(), runCommand(), specCommand(),
 			startCommand(), stateCommand(), updateCommand(), versionCommand(),
 		},
 	}

@@ -52,6 +52,41 @@ type Container struct {
 // init is ready and waiting for start. It leaves nothing behind on failure.
 // The returned container holds the container's lock until Close.
 func (s *Store) Create(o CreateOpts) (*Container, error) {
+	n, err := s.newContainer(o)
+	if err != nil {
+		return nil, err
+	}
+	c := n.c
+	cons, err := openConsole(n.spec.Process, ConsoleOpts{Socket: o.ConsoleSocket, Detach: !o.proxyTTY})
+	if err != nil {
+		c.h.remove()
+		c.h.close()
+		return nil, err
+	}
+	defer cons.Close()
+	if err := c.create(n.spec, n.config, o, cons, n.compiled); err != nil {
+		if derr := c.destroy(); derr != nil {
+			err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
+		}
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// newContainer is a container of create or restore before anything of it
+// runs: its id taken, its spec validated and its cgroups placed.
+type newContainer struct {
+	c      *Container
+	spec   *specs.Spec
+	config []byte
+	// compiled waits for the spec's seccomp program, compiled meanwhile.
+	compiled func() (*seccomp.Program, error)
+}
+
+// newContainer validates the bundle and takes the id. On failure nothing
+// is left; on success the caller removes the state directory if it fails.
+func (s *Store) newContainer(o CreateOpts) (*newContainer, error) {
 	if err := ValidateID(o.ID); err != nil {
 		return nil, err
 	}
@@ -141,27 +176,13 @@ func (s *Store) Create(o CreateOpts) (*Container, error) {
 		h.close()
 		return nil, err
 	}
-	cons, err := openConsole(spec.Process, ConsoleOpts{Socket: o.ConsoleSocket, Detach: !o.proxyTTY})
-	if err != nil {
-		h.remove()
-		h.close()
-		return nil, err
-	}
-	defer cons.Close()
 	c := &Container{ID: o.ID, h: h, warn: s.warn, debug: s.Debug, rootless: s.Rootless, State: &State{
 		ID: o.ID, Bundle: bundle, Rootfs: RootfsPath(spec, bundle), Created: time.Now().UTC(),
 		Annotations: spec.Annotations, CgroupPaths: paths, CgroupDirs: ownDirs(paths, unit),
 		Hooks: spec.Hooks, Personality: spec.Linux.Personality, MemoryPolicy: spec.Linux.MemoryPolicy,
 		HostPidns: !newNamespace(spec, specs.PIDNamespace), Systemd: unit,
 	}}
-	if err := c.create(spec, config, o, cons, compiled); err != nil {
-		if derr := c.destroy(); derr != nil {
-			err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
-		}
-		c.Close()
-		return nil, err
-	}
-	return c, nil
+	return &newContainer{c: c, spec: spec, config: config, compiled: compiled}, nil
 }
 
 // withoutPids splits the pids limit off r.

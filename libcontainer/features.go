@@ -60,6 +60,10 @@ func Features(version, commit string) *features.Features {
 			"io.github.seccomp.libseccomp.version": fmt.Sprintf("%d.%d.%d", major, minor, micro),
 			"dev.runo.version":                     version,
 			"dev.runo.commit":                      commit,
+			// checkpoint and restore are built in (they need CRIU at run
+			// time); runc's key too, which engines read.
+			"dev.runo.checkpoint.enabled":                "true",
+			"org.opencontainers.runc.checkpoint.enabled": "true",
 		},
 	}
 }

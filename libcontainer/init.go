@@ -146,6 +146,8 @@ func setupExec(sys initSys, b *bootstrap) (*userProcess, error) {
 		if err := sys.console(b.ConsoleFd, b.Exec.ConsoleSize, false, b.Exec.User.UID); err != nil {
 			return nil, err
 		}
+	} else if err := sys.newSession(); err != nil {
+		return nil, err
 	}
 	// As for the container's: what is not namespaced, exec sets anew.
 	if err := sys.personality(b.Personality); err != nil {
@@ -240,6 +242,8 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, link runtimeLink) (*user
 		if err := sys.console(b.ConsoleFd, spec.Process.ConsoleSize, r != nil, spec.Process.User.UID); err != nil {
 			return nil, err
 		}
+	} else if err := sys.newSession(); err != nil {
+		return nil, err
 	}
 	if err := sys.kernelSettings(spec); err != nil {
 		return nil, err

@@ -900,6 +900,42 @@ func readonlyPath(p string) error {
 	return remountBind(p, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
 }
 
+// reopenDevNull gives the process the container's /dev/null in place of
+// stdio that is the host's, as runc does: /proc/self/fd/0 then names a
+// file of the container, and CRIU can dump it (it cannot a file of a
+// mount outside the container). A /dev/null of the container that is not
+// the null device is left alone here (and refused by masking, devNull).
+func reopenDevNull() error {
+	isNull := func(fd int) bool {
+		var st unix.Stat_t
+		return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3)
+	}
+	null := -1
+	for fd := 0; fd <= 2; fd++ {
+		if !isNull(fd) {
+			continue
+		}
+		if null < 0 {
+			probe, err := devNull()
+			if err != nil {
+				return nil
+			}
+			probe.Close()
+			if null, err = unix.Open("/dev/null", unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err != nil {
+				return fmt.Errorf("reopening /dev/null: %w", err)
+			}
+			defer unix.Close(null)
+			if !isNull(null) {
+				return errors.New("reopening /dev/null: it is not the null device (char 1:3)")
+			}
+		}
+		if err := unix.Dup3(null, fd, 0); err != nil {
+			return fmt.Errorf("reopening /dev/null as fd %d: %w", fd, err)
+		}
+	}
+	return nil
+}
+
 // devNull opens the container's /dev/null for masking, refusing anything
 // but the null device itself (CVE-2025-31133): a symlink or another file in
 // its place would be bound over the masked paths instead.

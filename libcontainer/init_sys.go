@@ -19,6 +19,9 @@ type initSys interface {
 	prepareRootfs(r *rootfs) error
 	pivotRoot(r *rootfs, noPivot bool) error
 	console(sock int, size *specs.Box, bind bool, uid uint32) error
+	// newSession makes the process a session leader without a terminal,
+	// as runc's are (CRIU dumps no session that leads outside).
+	newSession() error
 	kernelSettings(spec *specs.Spec) error
 	personality(pe *specs.LinuxPersonality) error
 	memoryPolicy(mp *specs.LinuxMemoryPolicy) error
@@ -54,7 +57,6 @@ func (realInit) joinKeyring(id string) error {
 }
 
 func (realInit) prepareRootfs(r *rootfs) error                { return r.prepare() }
-func (realInit) pivotRoot(r *rootfs, noPivot bool) error      { return r.pivot(noPivot) }
 func (realInit) finishRootfs(r *rootfs) error                 { return r.finish() }
 func (realInit) kernelSettings(spec *specs.Spec) error        { return setupSystem(spec) }
 func (realInit) personality(pe *specs.LinuxPersonality) error { return setPersonality(pe) }
@@ -67,6 +69,20 @@ func (realInit) ownStdio(uid uint32) error                          { return own
 func (realInit) loadSeccomp(o procOpts) error                       { return loadSeccomp(o) }
 func (realInit) setUser(p *specs.Process) ([]string, error)         { return setUser(p) }
 func (realInit) lookPath(file string, env []string) (string, error) { return lookPath(file, env) }
+
+func (realInit) pivotRoot(r *rootfs, noPivot bool) error {
+	if err := r.pivot(noPivot); err != nil {
+		return err
+	}
+	return reopenDevNull()
+}
+
+func (realInit) newSession() error {
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	return nil
+}
 
 func (realInit) console(sock int, size *specs.Box, bind bool, uid uint32) error {
 	return setupConsole(sock, size, bind, uid)

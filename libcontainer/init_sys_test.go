@@ -21,6 +21,7 @@ func (r *recorder) joinKeyring(string) error                    { return r.add("
 func (r *recorder) prepareRootfs(*rootfs) error                 { return r.add("mounts+devices") }
 func (r *recorder) pivotRoot(*rootfs, bool) error               { return r.add("pivot_root") }
 func (r *recorder) console(int, *specs.Box, bool, uint32) error { return r.add("console") }
+func (r *recorder) newSession() error                           { return r.add("setsid") }
 func (r *recorder) kernelSettings(*specs.Spec) error            { return r.add("hostname+sysctl") }
 func (r *recorder) personality(*specs.LinuxPersonality) error   { return r.add("personality") }
 func (r *recorder) memoryPolicy(*specs.LinuxMemoryPolicy) error { return r.add("mempolicy") }
@@ -106,7 +107,7 @@ func TestInitOrderNoNewPrivileges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "mounts+devices, pivot_root, hostname+sysctl, personality, mempolicy, masked+readonly, " +
+		want := "mounts+devices, pivot_root, setsid, hostname+sysctl, personality, mempolicy, masked+readonly, " +
 			"affinity all, rlimits, cwd, sched, lsm, bounding set, stdio owner, cloexec, user, caps, no_new_privs"
 		if notify {
 			// A notifying filter's listener must reach the agent during create.

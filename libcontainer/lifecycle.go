@@ -24,6 +24,7 @@ const (
 	OpStats       Op = "events"
 	OpDelete      Op = "delete"
 	OpDeleteForce Op = "delete --force"
+	OpCheckpoint  Op = "checkpoint"
 )
 
 // ErrNotPaused is resume's answer for a container that is not paused.
@@ -45,6 +46,7 @@ var lifecycle = map[Op][]Status{
 	OpStats:       {Created, Running, Paused},
 	OpDelete:      {Created, Stopped},
 	OpDeleteForce: {Creating, Created, Running, Paused, Stopped},
+	OpCheckpoint:  {Running, Paused},
 }
 
 // stateError is a refusal in runc's words that callers can still match
@@ -76,6 +78,9 @@ func checkOp(op Op, id string, s Status) error {
 		return &stateError{"cannot exec in a stopped container", ErrNotRunning}
 	case op == OpResume:
 		return ErrNotPaused
+	case op == OpCheckpoint:
+		// runc's words.
+		return fmt.Errorf("Container cannot be checkpointed in %s state", s)
 	case op == OpDelete:
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, s)
 	case s == Stopped || op == OpPause:

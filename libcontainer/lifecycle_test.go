@@ -58,6 +58,10 @@ func TestLifecycle(t *testing.T) {
 			Paused:  "cannot delete container c that is not stopped: paused", Stopped: ok,
 		},
 		OpDeleteForce: {Creating: ok, Created: ok, Running: ok, Paused: ok, Stopped: ok},
+		OpCheckpoint: {
+			Creating: "Container cannot be checkpointed in creating state", Created: "Container cannot be checkpointed in created state",
+			Running: ok, Paused: ok, Stopped: "Container cannot be checkpointed in stopped state",
+		},
 	}
 	if len(want) != len(lifecycle) {
 		t.Fatalf("the test covers %d operations, the table has %d", len(want), len(lifecycle))

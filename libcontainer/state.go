@@ -308,6 +308,9 @@ func bareError(err error) error {
 // delete go first: a delete killed half-way leaves a directory that reads
 // as stopped, which the next delete removes.
 func (h *handle) remove() error {
+	// A restore killed before it undid its bind of the rootfs: the rootfs
+	// must not go with the directory.
+	unix.Unmount(filepath.Join(h.dir, criuRoot), unix.MNT_DETACH)
 	for _, name := range []string{configFile, fifoName, seccompFile} {
 		if err := os.Remove(filepath.Join(h.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("removing state directory: %w", err)

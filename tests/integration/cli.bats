@@ -84,6 +84,9 @@ load helpers
 	[ "$(jq -r '.mountOptions | index("tmpcopyup") != null' <<< "$output")" = true ]
 	[ "$(jq -r '.linux.capabilities | index("CAP_SYS_ADMIN") != null' <<< "$output")" = true ]
 	[ "$(jq -r '.annotations["io.github.seccomp.libseccomp.version"]' <<< "$output")" != null ]
+	# checkpoint.bats checks what this says.
+	[ "$(jq -r '.annotations["org.opencontainers.runc.checkpoint.enabled"]' <<< "$output")" = true ]
+	[ "$(jq -r '.annotations["dev.runo.checkpoint.enabled"]' <<< "$output")" = true ]
 }
 
 @test "what features says runo lacks is refused: intelRdt" {

@@ -187,3 +187,15 @@ load helpers
 	[[ "${lines[0]}" == *'"level":"warning","msg":"process.capabilities: CAP_SYS_RESOURCE is not in runo'\''s bounding set, and skipped"'* ]]
 	[ "${lines[1]}" = "CapEff:	0000000020000420" ]
 }
+
+@test "init and exec processes lead sessions of their own, and stdio that is the host's /dev/null becomes the container's, as in runc" {
+	set_args sh -c 'cut -d" " -f5-6 /proc/self/stat; d=$(grep " /dev " /proc/self/mountinfo | cut -d" " -f1); grep -qx "mnt_id:	$d" /proc/self/fdinfo/0 && echo "stdin is the container'"'"'s /dev/null"; sleep 1000'
+	runo run -d --bundle "$BUNDLE" "$ID" < /dev/null > "$BATS_TEST_TMPDIR/out" 2>&1
+	for i in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/out" ] && grep -q stdin "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	run cat "$BATS_TEST_TMPDIR/out"
+	echo "$output"
+	[ "${lines[0]}" = "1 1" ]
+	[ "${lines[1]}" = "stdin is the container's /dev/null" ]
+	run runo exec "$ID" sh -c 'read -r _ _ _ _ pgid sid _ < /proc/self/stat; [ "$pgid" = "$sid" ] && [ "$sid" = $$ ] && echo leader'
+	[ "$output" = leader ]
+}

@@ -13,6 +13,9 @@
 // syscall NR makes system call NR with no arguments and prints "errno E"
 // (0 when it succeeded), for checking what a seccomp filter answers.
 //
+// touch-mem MIB writes to every page of MIB MiB of memory, prints "ready"
+// and sleeps: a process whose memory a checkpoint has to dump.
+//
 // tty-recv SOCKET and tty-run CMD... play a terminal user. They get a pty
 // master either from a console socket (tty-recv) or by running a command
 // on a new pty of their own (tty-run), then type the script read from
@@ -65,12 +68,14 @@ func main() {
 		err = seccompAgent(flag.Arg(1))
 	case "syscall":
 		err = rawSyscall(flag.Arg(1))
+	case "touch-mem":
+		err = touchMem(flag.Arg(1))
 	case "tty-recv":
 		err = ttyRecv(flag.Arg(1))
 	case "tty-run":
 		err = ttyRun(flag.Args()[1:])
 	default:
-		err = errors.New("usage: peer fds SOCKET | seccomp-agent SOCKET | syscall NR | [-rows R -cols C] tty-recv SOCKET | [-rows R -cols C] tty-run CMD...")
+		err = errors.New("usage: peer fds SOCKET | seccomp-agent SOCKET | syscall NR | touch-mem MIB | [-rows R -cols C] tty-recv SOCKET | [-rows R -cols C] tty-run CMD...")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
@@ -381,5 +386,22 @@ func (t *term) wait(deadline time.Time) error {
 		return nil
 	case <-timer.C:
 		return errors.New("timed out waiting for the command")
+	}
+}
+
+func touchMem(arg string) error {
+	mib, err := strconv.Atoi(arg)
+	if err != nil {
+		return err
+	}
+	mem := make([]byte, mib<<20)
+	for i := 0; i < len(mem); i += 4096 {
+		mem[i] = byte(i>>12) | 1
+	}
+	fmt.Println("ready")
+	for {
+		time.Sleep(time.Hour)
+		// Keeps mem alive.
+		mem[0]++
 	}
 }
