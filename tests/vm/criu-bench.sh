@@ -27,19 +27,22 @@ for rt in runo runc; do
 	: > "$work/$rt.dump"; : > "$work/$rt.restore"
 	for i in $(seq "$N"); do
 		id=bench-$rt-$i img=$work/img-$rt-$i
-		"$bin" --root "$work/$rt-root" run -d --bundle "$bundle" "$id" < /dev/null > "$work/out" 2>&1
-		for _ in $(seq 300); do grep -q ready "$work/out" && break; sleep 0.1; done
-		grep -q ready "$work/out"
+		# stdio a pipe, as engines give it (CRIU dumps no host file).
+		exec {pipe}<> <(:)
+		"$bin" --root "$work/$rt-root" run -d --bundle "$bundle" "$id" <&$pipe >&$pipe 2>&$pipe
+		read -r -t 60 line <&$pipe
+		[ "$line" = ready ]
 		t0=$(now)
 		"$bin" --root "$work/$rt-root" checkpoint --image-path "$img" "$id"
 		t1=$(now)
-		"$bin" --root "$work/$rt-root" restore -d --image-path "$img" --bundle "$bundle" "$id" < /dev/null > /dev/null 2>&1
+		"$bin" --root "$work/$rt-root" restore -d --image-path "$img" --bundle "$bundle" "$id" <&$pipe >&$pipe 2>&$pipe
 		t2=$(now)
 		grep -q "^VmRSS:" "/proc/$("$bin" --root "$work/$rt-root" state "$id" | jq .pid)/status"
 		"$bin" --root "$work/$rt-root" delete -f "$id"
 		echo $(((t1 - t0) / 1000000)) >> "$work/$rt.dump"
 		echo $(((t2 - t1) / 1000000)) >> "$work/$rt.restore"
 		rm -rf "$img"
+		exec {pipe}>&-
 	done
 	dump[$rt]=$(median < "$work/$rt.dump")
 	restore[$rt]=$(median < "$work/$rt.restore")
