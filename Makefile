@@ -69,6 +69,9 @@ e2e: deps runo build/rootfs build/peer
 test-vm: runo build/rootfs build/peer
 	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/setup.sh
 	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/run.sh tests/vm/test-vm.sh
+	# The same guest with cgroup v1 (hybrid) under systemd.
+	V2VM_PACKAGES="criu iptables podman xz-utils containerd" V2VM_APPEND="systemd.unified_cgroup_hierarchy=0" \
+		tests/vm/run.sh bats --tap tests/integration/systemd.bats tests/integration/cgroups.bats
 
 # runc's own integration suite (runc v1.5.1's, from its Go module) against
 # ./runo; tests/conformance/expected-failures lists what may fail and why.

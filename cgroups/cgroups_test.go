@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,7 +273,7 @@ func TestParseSystemdPath(t *testing.T) {
 
 func TestSystemdProperties(t *testing.T) {
 	limit, quota, period, shares, pids := int64(1<<26), int64(33333), uint64(100000), uint64(1024), int64(0)
-	props := systemdProperties(&specs.LinuxResources{
+	props, err := systemdProperties(&specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: &limit},
 		CPU:    &specs.LinuxCPU{Quota: &quota, Period: &period, Shares: &shares, Cpus: "0-2,9"},
 		Pids:   &specs.LinuxPids{Limit: &pids},
@@ -281,9 +282,74 @@ func TestSystemdProperties(t *testing.T) {
 	for _, p := range props {
 		got[p.Name] = p.Value.Value()
 	}
-	want := map[string]any{"MemoryMax": uint64(1 << 26), "CPUQuotaPerSecUSec": uint64(340000), "CPUWeight": uint64(100),
-		"AllowedCPUs": []byte{0x07, 0x02}, "TasksMax": uint64(1)}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("properties %v, want %v", got, want)
+	want := map[string]any{"MemoryMax": uint64(1 << 26), "CPUQuotaPerSecUSec": uint64(340000), "CPUQuotaPeriodUSec": uint64(100000),
+		"CPUWeight": uint64(100), "AllowedCPUs": []byte{0x07, 0x02}, "TasksMax": uint64(1)}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("properties %v (%v), want %v", got, err, want)
+	}
+	// The unified keys systemd has properties for win over the rest; a
+	// period alone is no quota; idle and shares cannot both be.
+	idle := int64(1)
+	props, err = systemdProperties(&specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: &limit},
+		CPU:     &specs.LinuxCPU{Period: &period},
+		Unified: map[string]string{"memory.max": "max", "memory.min": "131072", "cpu.max": "10000 50000", "io.weight": "50"},
+	})
+	got = map[string]any{}
+	for _, p := range props {
+		got[p.Name] = p.Value.Value()
+	}
+	want = map[string]any{"MemoryMax": uint64(math.MaxUint64), "MemoryMin": uint64(131072), "CPUQuotaPerSecUSec": uint64(200000),
+		"CPUQuotaPeriodUSec": uint64(50000)}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("unified: properties %v (%v), want %v", got, err, want)
+	}
+	both := &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: &shares, Idle: &idle}}
+	if props, err := systemdProperties(both); err != nil || len(props) != 1 || props[0].Value.Value() != uint64(0) || !IdleWinsOverShares(both) {
+		t.Errorf("shares and idle: %v %v", props, err)
+	}
+	// The files get the quota systemd keeps: 504000 for 500000 per 900000.
+	quota, period = 500000, 900000
+	if got := roundQuota(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: &quota, Period: &period}}); *got.CPU.Quota != 504000 {
+		t.Errorf("rounded quota %d", *got.CPU.Quota)
+	}
+}
+
+// TestDeviceProperties: the rules applyDevices applies, in systemd's
+// terms, as runc gives them.
+func TestDeviceProperties(t *testing.T) {
+	show := func(r *specs.LinuxResources) string {
+		var out []string
+		for _, p := range deviceProperties(r) {
+			out = append(out, p.Name+"="+p.Value.String())
+		}
+		return strings.Join(out, " ")
+	}
+	got := show(nil)
+	for _, want := range []string{`DevicePolicy="strict"`, `("char-*", "m",)`, `("block-*", "m",)`, `("/dev/char/1:3", "rwm",)`, `("/dev/char/5:2", "rwm",)`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("default rules: %s lacks %s", got, want)
+		}
+	}
+	major := int64(136)
+	if names := procDevices(); names["char"][major] == "pts" && !strings.Contains(got, `("char-pts", "rwm",)`) {
+		t.Errorf("default rules: %s lacks char-pts", got)
+	}
+	all := &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}}
+	if got := show(all); got != `DevicePolicy="auto"` {
+		t.Errorf("allow all: %s", got)
+	}
+	// A rule denied again after it was allowed is not allowed.
+	one := int64(1)
+	sda := []specs.LinuxDeviceCgroup{
+		{Allow: true, Type: "b", Major: new(int64(8)), Minor: &one, Access: "rw"},
+		{Allow: false, Type: "b", Major: new(int64(8)), Minor: &one, Access: "rw"},
+	}
+	if got := show(&specs.LinuxResources{Devices: sda}); strings.Contains(got, "/dev/block/8:1") {
+		t.Errorf("denied again: %s", got)
+	}
+	sda = sda[:1]
+	if got := show(&specs.LinuxResources{Devices: sda}); !strings.Contains(got, `("/dev/block/8:1", "rw",)`) {
+		t.Errorf("allowed: %s", got)
 	}
 }

@@ -107,11 +107,30 @@ func inherit(dir, file string) error {
 func destroy(dirs []string) error {
 	var errs []error
 	for i := len(dirs) - 1; i >= 0; i-- {
+		// A parent runo made that holds another container's cgroup now
+		// stays, for that container's delete to remove.
+		if i < len(dirs)-1 && strings.HasPrefix(dirs[i+1], dirs[i]+"/") && hasChildCgroup(dirs[i]) {
+			continue
+		}
 		if err := rmdir(dirs[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// hasChildCgroup says whether the cgroup dir has a cgroup below it.
+func hasChildCgroup(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 func rmdir(dir string) error {

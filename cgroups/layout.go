@@ -149,6 +149,16 @@ func (l *Layout) Paths(cgroupsPath, id string) (map[string]string, error) {
 	return paths, nil
 }
 
+// Under places rel, a path from the root of a hierarchy, in every
+// hierarchy (the systemd driver's scope, on v1).
+func (l *Layout) Under(rel string) map[string]string {
+	paths := map[string]string{}
+	for _, h := range l.Hierarchies {
+		paths[h.Key] = filepath.Join(h.Mountpoint, rel)
+	}
+	return paths
+}
+
 // Missing lists the directories Create would make for paths, parents first.
 func Missing(paths map[string]string) []string {
 	var dirs []string

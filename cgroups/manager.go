@@ -32,8 +32,9 @@ type Manager interface {
 	Set(r *specs.LinuxResources) error
 	// Update writes the resources r names, except devices.
 	Update(r *specs.LinuxResources) error
-	// MemoryUsage is the memory the container uses now, in bytes.
-	MemoryUsage() (int64, error)
+	// MemoryUsage is the memory the container uses now, in bytes, and
+	// that with the swap it uses.
+	MemoryUsage() (mem, withSwap int64, err error)
 	// Kill SIGKILLs every process in the cgroups at once, where the
 	// kernel can (cgroup2's cgroup.kill); ErrNoKill where it cannot.
 	Kill() error
@@ -61,7 +62,7 @@ func NewFS(paths map[string]string, dirs []string) *FS {
 
 func (f *FS) Create() error                       { return create(f.paths, f.dirs) }
 func (f *FS) Entry() (*Entry, error)              { return openEntry(f.paths, f.dirs) }
-func (f *FS) MemoryUsage() (int64, error)         { return memoryUsage(f.paths) }
+func (f *FS) MemoryUsage() (int64, int64, error)  { return memoryUsage(f.paths) }
 func (f *FS) Freeze(frozen bool) error            { return setFrozen(f.paths, frozen) }
 func (f *FS) Frozen() bool                        { return frozen(f.paths) }
 func (f *FS) Pids() ([]int, error)                { return pids(f.paths) }
@@ -90,7 +91,32 @@ func (f *FS) Set(r *specs.LinuxResources) error {
 }
 
 func (f *FS) Update(r *specs.LinuxResources) error {
-	return writeSettings(f.paths, resourceSettings(r), true)
+	return writeSettings(f.paths, resourceSettings(keepCPUMax(f.paths, r)), true)
+}
+
+// keepCPUMax completes an update of the CPU quota or period alone with
+// the other from cgroup2's cpu.max, which holds both: as in runc, what an
+// update does not name stays. v1 has a file for each.
+func keepCPUMax(paths map[string]string, r *specs.LinuxResources) *specs.LinuxResources {
+	dir := paths[Unified]
+	if r == nil || r.CPU == nil || dir == "" || v1Dir(paths, "cpu") != "" || (r.CPU.Period == nil) == (r.CPU.Quota == nil) {
+		return r
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "cpu.max"))
+	if err != nil {
+		return r
+	}
+	quota, period, _ := strings.Cut(strings.TrimSpace(string(data)), " ")
+	cpu := *r.CPU
+	out := *r
+	out.CPU = &cpu
+	if p, err := strconv.ParseUint(period, 10, 64); err == nil && cpu.Period == nil {
+		cpu.Period = &p
+	}
+	if q, err := strconv.ParseInt(quota, 10, 64); err == nil && cpu.Quota == nil {
+		cpu.Quota = &q
+	}
+	return &out
 }
 
 // ErrNoKill is Kill's answer on a host without cgroup.kill.

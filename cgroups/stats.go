@@ -182,22 +182,37 @@ func hasController(key, ctrl string) bool {
 	return ctrl != "" && slices.Contains(strings.Split(key, ","), ctrl)
 }
 
-// memoryUsage reads the memory the cgroups of paths use, from the v1
-// memory hierarchy or cgroup2.
-func memoryUsage(paths map[string]string) (int64, error) {
-	file := filepath.Join(paths[Unified], "memory.current")
+// memoryUsage reads the memory the cgroups of paths use, and that with
+// the swap they use, from the v1 memory controller or cgroup2.
+func memoryUsage(paths map[string]string) (mem, withSwap int64, err error) {
+	read := func(file string) (int64, error) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return 0, err
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", file, err)
+		}
+		return v, nil
+	}
 	if dir := v1Dir(paths, "memory"); dir != "" {
-		file = filepath.Join(dir, "memory.usage_in_bytes")
+		if mem, err = read(filepath.Join(dir, "memory.usage_in_bytes")); err != nil {
+			return 0, 0, err
+		}
+		if withSwap, err = read(filepath.Join(dir, "memory.memsw.usage_in_bytes")); err != nil {
+			withSwap = mem
+		}
+		return mem, withSwap, nil
 	}
-	b, err := os.ReadFile(file)
+	if mem, err = read(filepath.Join(paths[Unified], "memory.current")); err != nil {
+		return 0, 0, err
+	}
+	swap, err := read(filepath.Join(paths[Unified], "memory.swap.current"))
 	if err != nil {
-		return 0, err
+		swap = 0
 	}
-	usage, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", file, err)
-	}
-	return usage, nil
+	return mem, mem + swap, nil
 }
 
 func memoryEntry(dir, prefix string) MemoryEntry {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +24,7 @@ import (
 // limits (systemctl status shows them) and leaves the subtree to runo.
 // The resources systemd has properties for go as properties too, as runc
 // maps them; every resource is then written to the scope's files, as the
-// cgroupfs driver writes them. Only pure cgroup v2 hosts are supported.
+// cgroupfs driver writes them.
 
 // SystemdUnit is where a systemd cgroupsPath ("slice:prefix:name") puts a
 // container: its scope unit, the slice that holds it, and the scope's
@@ -88,29 +91,79 @@ func sliceDir(slice string) (string, error) {
 	return dir, nil
 }
 
-// Systemd is the systemd driver's Manager: FS on the scope's directory,
-// and systemd for making and removing the scope.
+// Systemd is the systemd driver's Manager: FS on the scope's directories,
+// and systemd for making and removing the scope. On cgroup v1, systemd
+// makes the scope's directory in the hierarchies of the controllers it
+// manages (and its own name=systemd); runo makes the others, with the
+// same path, as runc does.
 type Systemd struct {
 	*FS
 	unit SystemdUnit
-	// resources go to systemd as properties when the scope is made.
-	resources *specs.LinuxResources
+	// own are the directories runo makes, in the hierarchies systemd does
+	// not manage.
+	own []string
 }
 
-// NewSystemd returns the manager of the scope u. The scope does not exist
-// before Adopt.
-func NewSystemd(u SystemdUnit, r *specs.LinuxResources) *Systemd {
-	return &Systemd{FS: NewFS(map[string]string{Unified: u.Dir}, nil), unit: u, resources: r}
+// NewSystemd returns the manager of the scope u, whose cgroups are paths,
+// of which own are runo's to make. The scope does not exist before Adopt.
+func NewSystemd(u SystemdUnit, paths map[string]string, own []string) *Systemd {
+	return &Systemd{FS: NewFS(paths, own), unit: u, own: own}
 }
 
-// Create makes nothing: systemd makes the scope when Adopt gives it a pid.
-func (s *Systemd) Create() error { return nil }
+// systemdManaged says whether systemd makes a scope's cgroup in the
+// hierarchy key: cgroup2, and on v1 its own and those of the controllers
+// it manages there.
+func systemdManaged(key string) bool {
+	if key == Unified {
+		return true
+	}
+	for _, c := range strings.Split(key, ",") {
+		switch c {
+		case "name=systemd", "cpu", "cpuacct", "blkio", "memory", "devices", "pids":
+			return true
+		}
+	}
+	return false
+}
 
-// Entry is empty for init, which is born in runo's cgroup and moved by
-// systemd (Adopt); exec's processes join the scope's cgroup.procs.
+// NotSystemdManaged are the paths in the hierarchies systemd leaves alone.
+func NotSystemdManaged(paths map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range paths {
+		if !systemdManaged(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// ScopeDir is the directory that shows whether the scope exists: its
+// cgroup2 one on a pure v2 host, else its name=systemd one.
+func ScopeDir(paths map[string]string) string {
+	for _, k := range []string{"name=systemd", Unified} {
+		if d := paths[k]; d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// v1 says the host has cgroup v1 hierarchies.
+func (s *Systemd) v1() bool {
+	_, pure := s.paths[Unified]
+	return !pure || len(s.paths) > 1
+}
+
+// Create makes the directories runo makes; systemd makes the others when
+// Adopt gives it a pid.
+func (s *Systemd) Create() error { return create(NotSystemdManaged(s.paths), s.own) }
+
+// Entry holds, for init, only the directories runo made: it is born there
+// and moved into the scope by systemd (Adopt); exec's processes join
+// every directory.
 func (s *Systemd) Entry() (*Entry, error) {
 	if _, err := os.Stat(s.unit.Dir); err != nil {
-		return &Entry{}, nil
+		return openEntry(NotSystemdManaged(s.paths), s.own)
 	}
 	return s.FS.Entry()
 }
@@ -132,7 +185,6 @@ func (s *Systemd) Adopt(pid int) error {
 		{Name: "IOAccounting", Value: dbus.MakeVariant(true)},
 		{Name: "TasksAccounting", Value: dbus.MakeVariant(true)},
 	}
-	props = append(props, systemdProperties(s.resources)...)
 	err := s.job("starting", func(ctx context.Context, conn *systemd.Conn, done chan<- string) (int, error) {
 		return conn.StartTransientUnitContext(ctx, s.unit.Unit, "replace", props, done)
 	})
@@ -142,16 +194,32 @@ func (s *Systemd) Adopt(pid int) error {
 	if _, err := os.Stat(s.unit.Dir); err != nil {
 		return fmt.Errorf("unit %s has no cgroup at %s: %w", s.unit.Unit, s.unit.Dir, err)
 	}
-	// Its ancestors pass their controllers down, as for cgroupfs.
-	enableControllers(s.unit.Dir)
+	if !s.v1() {
+		// Its ancestors pass their controllers down, as for cgroupfs.
+		enableControllers(s.unit.Dir)
+	}
 	return nil
 }
 
-// Join makes the scope with pid in it.
-func (s *Systemd) Join(pid int) error { return s.Adopt(pid) }
+// Join makes the scope with pid in it, and puts pid in runo's
+// directories.
+func (s *Systemd) Join(pid int) error {
+	if err := s.Adopt(pid); err != nil {
+		return err
+	}
+	return NewFS(NotSystemdManaged(s.paths), nil).Join(pid)
+}
 
-// Destroy stops the scope; systemd removes its cgroup.
+// Destroy stops the scope, whose cgroups systemd removes, and removes
+// runo's.
 func (s *Systemd) Destroy() error {
+	if err := s.stop(); err != nil {
+		return err
+	}
+	return destroy(s.own)
+}
+
+func (s *Systemd) stop() error {
 	err := s.job("stopping", func(ctx context.Context, conn *systemd.Conn, done chan<- string) (int, error) {
 		return conn.StopUnitContext(ctx, s.unit.Unit, "replace", done)
 	})
@@ -162,9 +230,8 @@ func (s *Systemd) Destroy() error {
 	return err
 }
 
-// job connects to systemd, queues a job on the unit with queue and waits
-// for its end; a job that ends other than "done" is an error.
-func (s *Systemd) job(what string, queue func(context.Context, *systemd.Conn, chan<- string) (int, error)) error {
+// call runs fn on a connection to systemd, within jobTimeout.
+func call(fn func(context.Context, *systemd.Conn) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
 	defer cancel()
 	conn, err := systemd.NewWithContext(ctx)
@@ -172,32 +239,42 @@ func (s *Systemd) job(what string, queue func(context.Context, *systemd.Conn, ch
 		return fmt.Errorf("connecting to systemd: %w", err)
 	}
 	defer conn.Close()
-	done := make(chan string, 1)
-	if _, err := queue(ctx, conn, done); err != nil {
-		return fmt.Errorf("%s unit %s: %w", what, s.unit.Unit, err)
-	}
-	select {
-	case result := <-done:
-		if result != "done" {
-			return fmt.Errorf("%s unit %s: job %s", what, s.unit.Unit, result)
+	return fn(ctx, conn)
+}
+
+// job queues a job on the unit with queue and waits for its end; a job
+// that ends other than "done" is an error.
+func (s *Systemd) job(what string, queue func(context.Context, *systemd.Conn, chan<- string) (int, error)) error {
+	return call(func(ctx context.Context, conn *systemd.Conn) error {
+		done := make(chan string, 1)
+		if _, err := queue(ctx, conn, done); err != nil {
+			return fmt.Errorf("%s unit %s: %w", what, s.unit.Unit, err)
 		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%s unit %s: no answer from systemd in %v", what, s.unit.Unit, jobTimeout)
-	}
+		select {
+		case result := <-done:
+			if result != "done" {
+				return fmt.Errorf("%s unit %s: job %s", what, s.unit.Unit, result)
+			}
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("%s unit %s: no answer from systemd in %v", what, s.unit.Unit, jobTimeout)
+		}
+	})
 }
 
 // Sub is the sub-cgroups of the scope, managed as files.
 func (s *Systemd) Sub(subs []string) (Manager, error) { return s.FS.Sub(subs) }
 
 // systemdProperties are the unit properties runc sets for r: the limits
-// systemd would otherwise reset to its own on a reload.
-func systemdProperties(r *specs.LinuxResources) []systemd.Property {
+// systemd would otherwise reset to its own on a reload. linux.resources
+// first, then the unified keys systemd has properties for, which win.
+func systemdProperties(r *specs.LinuxResources) ([]systemd.Property, error) {
 	if r == nil {
-		return nil
+		return nil, nil
 	}
 	var props []systemd.Property
 	add := func(name string, v any) {
+		props = slices.DeleteFunc(props, func(p systemd.Property) bool { return p.Name == name })
 		props = append(props, systemd.Property{Name: name, Value: dbus.MakeVariant(v)})
 	}
 	if m := r.Memory; m != nil {
@@ -219,19 +296,20 @@ func systemdProperties(r *specs.LinuxResources) []systemd.Property {
 		if c.Shares != nil && *c.Shares != 0 {
 			add("CPUWeight", sharesToWeight(*c.Shares))
 		}
-		if c.Quota != nil && *c.Quota > 0 {
-			period := uint64(100000)
-			if c.Period != nil && *c.Period != 0 {
-				period = *c.Period
-			}
-			// systemd keeps a quota per second, in 10 ms steps (runc
-			// rounds up the same way).
-			perSec := uint64(*c.Quota) * 1000000 / period
-			if perSec%10000 != 0 {
-				perSec = (perSec/10000 + 1) * 10000
-			}
-			add("CPUQuotaPerSecUSec", perSec)
+		if c.Idle != nil && *c.Idle == 1 {
+			// systemd 252 and later: a weight of 0 is cpu.idle, which
+			// wins over shares, as in runc.
+			add("CPUWeight", uint64(0))
 		}
+		var quota int64
+		var period uint64
+		if c.Quota != nil {
+			quota = *c.Quota
+		}
+		if c.Period != nil {
+			period = *c.Period
+		}
+		addQuota(add, quota, period)
 		if c.Cpus != "" {
 			if mask, err := cpuMask(c.Cpus); err == nil {
 				add("AllowedCPUs", mask)
@@ -253,7 +331,148 @@ func systemdProperties(r *specs.LinuxResources) []systemd.Property {
 	if b := r.BlockIO; b != nil && b.Weight != nil && *b.Weight != 0 {
 		add("IOWeight", blkioToIOWeight(uint64(*b.Weight)))
 	}
-	return props
+	for _, k := range slices.Sorted(maps.Keys(r.Unified)) {
+		v := strings.TrimSpace(r.Unified[k])
+		num := func() (uint64, error) {
+			if v == "max" {
+				return math.MaxUint64, nil
+			}
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("linux.resources.unified[%q]: %q is not a number or max", k, v)
+			}
+			return n, nil
+		}
+		switch k {
+		case "memory.min", "memory.low", "memory.high", "memory.max", "memory.swap.max", "pids.max", "cpu.weight":
+			n, err := num()
+			if err != nil {
+				return nil, err
+			}
+			name := map[string]string{"memory.min": "MemoryMin", "memory.low": "MemoryLow", "memory.high": "MemoryHigh",
+				"memory.max": "MemoryMax", "memory.swap.max": "MemorySwapMax", "pids.max": "TasksMax", "cpu.weight": "CPUWeight"}[k]
+			add(name, n)
+		case "cpu.max":
+			q, p, _ := strings.Cut(v, " ")
+			var quota int64 = -1
+			if q != "max" {
+				n, err := strconv.ParseInt(q, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("linux.resources.unified[%q]: %q is not \"quota [period]\"", k, v)
+				}
+				quota = n
+			}
+			period := uint64(100000)
+			if p != "" {
+				n, err := strconv.ParseUint(p, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("linux.resources.unified[%q]: %q is not \"quota [period]\"", k, v)
+				}
+				period = n
+			}
+			addQuota(add, quota, period)
+		case "cpuset.cpus", "cpuset.mems":
+			mask, err := cpuMask(v)
+			if err != nil {
+				return nil, fmt.Errorf("linux.resources.unified[%q]: %w", k, err)
+			}
+			add(map[string]string{"cpuset.cpus": "AllowedCPUs", "cpuset.mems": "AllowedMemoryNodes"}[k], mask)
+		}
+	}
+	return props, nil
+}
+
+// IdleWinsOverShares says r asks for both cpu.idle and shares, which
+// systemd's one CPUWeight cannot have: idle is kept (runo warns, as runc).
+func IdleWinsOverShares(r *specs.LinuxResources) bool {
+	c := r.CPU
+	return c != nil && c.Idle != nil && *c.Idle == 1 && c.Shares != nil && *c.Shares != 0
+}
+
+// roundQuota gives r's CPU quota the value systemd keeps, a quota per
+// second in 10 ms steps, so that the files say what systemd does (runc
+// writes it so too).
+func roundQuota(r *specs.LinuxResources) *specs.LinuxResources {
+	if r == nil || r.CPU == nil || r.CPU.Quota == nil || *r.CPU.Quota <= 0 {
+		return r
+	}
+	period := uint64(100000)
+	if r.CPU.Period != nil && *r.CPU.Period != 0 {
+		period = *r.CPU.Period
+	}
+	perSec := uint64(*r.CPU.Quota) * 1000000 / period
+	if perSec%10000 == 0 {
+		return r
+	}
+	perSec = (perSec/10000 + 1) * 10000
+	quota := int64(perSec * period / 1000000)
+	cpu, out := *r.CPU, *r
+	cpu.Quota, out.CPU = &quota, &cpu
+	return &out
+}
+
+// addQuota adds the CPU quota and period as systemd keeps them, as runc
+// does: a quota per second in 10 ms steps rounded up (infinity for none),
+// and the period.
+func addQuota(add func(string, any), quota int64, period uint64) {
+	if quota == 0 && period == 0 {
+		return
+	}
+	if period != 0 {
+		add("CPUQuotaPeriodUSec", period)
+	} else {
+		period = 100000
+	}
+	perSec := uint64(math.MaxUint64)
+	if quota > 0 {
+		perSec = uint64(quota) * 1000000 / period
+		if perSec%10000 != 0 {
+			perSec = (perSec/10000 + 1) * 10000
+		}
+	}
+	add("CPUQuotaPerSecUSec", perSec)
+}
+
+// Set tells systemd the limits, as runc does (the scope is made without
+// them), then writes every resource to the files. On v1, systemd writes
+// the devices cgroup itself on every reload: it is told the rules too.
+func (s *Systemd) Set(r *specs.LinuxResources) error {
+	r = roundQuota(r)
+	var devices []systemd.Property
+	if s.v1() {
+		devices = deviceProperties(r)
+	}
+	if err := s.setProperties(r, devices...); err != nil {
+		return err
+	}
+	return s.FS.Set(r)
+}
+
+// Update tells systemd the new limits, so that it keeps them, and writes
+// them to the files. A quota or period alone keeps the other.
+func (s *Systemd) Update(r *specs.LinuxResources) error {
+	r = roundQuota(keepCPUMax(s.paths, r))
+	if err := s.setProperties(r); err != nil {
+		return err
+	}
+	return s.FS.Update(r)
+}
+
+func (s *Systemd) setProperties(r *specs.LinuxResources, more ...systemd.Property) error {
+	props, err := systemdProperties(r)
+	if err != nil {
+		return err
+	}
+	props = append(props, more...)
+	if len(props) == 0 {
+		return nil
+	}
+	return call(func(ctx context.Context, conn *systemd.Conn) error {
+		if err := conn.SetUnitPropertiesContext(ctx, s.unit.Unit, true, props...); err != nil {
+			return fmt.Errorf("setting the properties of unit %s: %w", s.unit.Unit, err)
+		}
+		return nil
+	})
 }
 
 // unlimited is a limit as systemd takes it: -1 is no limit.
@@ -284,4 +503,101 @@ func cpuMask(list string) ([]byte, error) {
 		}
 	}
 	return mask, nil
+}
+
+// deviceAllow is one DeviceAllow entry (D-Bus "(ss)"): a device node
+// ("/dev/char/1:3"), or a class of one major ("char-pts") or of all
+// ("block-*"), and its access.
+type deviceAllow struct {
+	Path, Perms string
+}
+
+// deviceProperties are the container's device rules as applyDevices
+// applies them (all denied, the rules in order, the defaults) in
+// systemd's terms, as runc gives them: DevicePolicy=strict and the
+// devices allowed, or DevicePolicy=auto where every device is. systemd has
+// no deny list: a deny after allowing every device cannot be told it (the
+// files runo writes still hold it, until systemd rewrites them).
+func deviceProperties(r *specs.LinuxResources) []systemd.Property {
+	var rules []specs.LinuxDeviceCgroup
+	if r != nil {
+		rules = r.Devices
+	}
+	all := append(append([]specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}, rules...), defaultDeviceRules...)
+	var allowed []specs.LinuxDeviceCgroup
+	allowAll := false
+	for _, d := range all {
+		switch whole := (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil; {
+		case whole && deviceAccess(d.Access) == "rwm":
+			allowAll, allowed = d.Allow, nil
+		case d.Allow && !allowAll:
+			allowed = append(allowed, d)
+		case !d.Allow:
+			allowed = slices.DeleteFunc(allowed, func(a specs.LinuxDeviceCgroup) bool { return deviceRule(a) == deviceRule(d) })
+		}
+	}
+	if allowAll {
+		return []systemd.Property{{Name: "DevicePolicy", Value: dbus.MakeVariant("auto")}}
+	}
+	names := procDevices()
+	entries := []deviceAllow{}
+	for _, d := range allowed {
+		types := []string{"char", "block"}
+		switch d.Type {
+		case "c":
+			types = types[:1]
+		case "b":
+			types = types[1:]
+		}
+		for _, t := range types {
+			var path string
+			switch {
+			case d.Major == nil:
+				path = t + "-*"
+			case d.Minor == nil:
+				// A major's class has the name its driver has.
+				name := names[t][*d.Major]
+				if name == "" {
+					continue
+				}
+				path = t + "-" + name
+			default:
+				path = fmt.Sprintf("/dev/%s/%d:%d", t, *d.Major, *d.Minor)
+			}
+			entries = append(entries, deviceAllow{Path: path, Perms: deviceAccess(d.Access)})
+		}
+	}
+	return []systemd.Property{
+		{Name: "DevicePolicy", Value: dbus.MakeVariant("strict")},
+		{Name: "DeviceAllow", Value: dbus.MakeVariant(entries)},
+	}
+}
+
+// procDevices reads the drivers' names by major from /proc/devices:
+// "char" and "block".
+func procDevices() map[string]map[int64]string {
+	out := map[string]map[int64]string{"char": {}, "block": {}}
+	data, err := os.ReadFile("/proc/devices")
+	if err != nil {
+		return out
+	}
+	section := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		switch line {
+		case "Character devices:":
+			section = "char"
+			continue
+		case "Block devices:":
+			section = "block"
+			continue
+		}
+		var major int64
+		var name string
+		if section != "" {
+			if _, err := fmt.Sscanf(strings.TrimSpace(line), "%d %s", &major, &name); err == nil {
+				out[section][major] = name
+			}
+		}
+	}
+	return out
 }

@@ -116,6 +116,9 @@ func (s *Store) newContainer(o CreateOpts) (*newContainer, error) {
 	if r := spec.Linux.Resources; r != nil && r.Memory != nil && r.Memory.Kernel != nil {
 		s.warn(errors.New("linux.resources.memory.kernel is ignored, as runc ignores it: kernels no longer limit kernel memory apart"))
 	}
+	if s.Systemd && spec.Linux.Resources != nil && cgroups.IdleWinsOverShares(spec.Linux.Resources) {
+		s.warn(errors.New("unable to apply both CPUWeight and CpuIdle to systemd, ignoring CPUWeight"))
+	}
 	for _, why := range UnsupportedCaps(spec.Process.Capabilities) {
 		s.warn(fmt.Errorf("process.capabilities: %s, and skipped", why))
 	}
@@ -221,10 +224,6 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		return err
 	}
 	cg := c.cgroups()
-	if u := st.Systemd; u != nil {
-		// systemd takes the limits it knows as properties of the scope.
-		cg = cgroups.NewSystemd(*u, spec.Linux.Resources)
-	}
 	if err := cg.Create(); err != nil {
 		return err
 	}
@@ -477,35 +476,48 @@ func (c *Container) cgroups() cgroups.Manager { return cgroupManager(c.State) }
 // cgroupManager is the one way to the cgroups a state records.
 func cgroupManager(st *State) cgroups.Manager {
 	if st.Systemd != nil {
-		return cgroups.NewSystemd(*st.Systemd, nil)
+		return cgroups.NewSystemd(*st.Systemd, st.CgroupPaths, st.CgroupDirs)
 	}
 	return cgroups.NewFS(st.CgroupPaths, st.CgroupDirs)
 }
 
 // ownDirs are the cgroup directories runo makes and removes; systemd
-// makes and removes a scope's.
+// makes and removes a scope's, in the hierarchies it manages.
 func ownDirs(paths map[string]string, unit *cgroups.SystemdUnit) []string {
 	if unit != nil {
-		return nil
+		return cgroups.Missing(cgroups.NotSystemdManaged(paths))
 	}
 	return cgroups.Missing(paths)
 }
 
 // cgroupPaths places a new container's cgroups: in the hierarchies, or
-// with the systemd driver in a scope, which only a pure cgroup v2 host has.
+// with the systemd driver in a scope.
 func cgroupPaths(s *Store, layout *cgroups.Layout, cgroupsPath, id string) (map[string]string, *cgroups.SystemdUnit, error) {
 	if !s.Systemd {
 		paths, err := layout.Paths(cgroupsPath, id)
 		return paths, nil, err
 	}
-	if !layout.PureV2() {
-		return nil, nil, errors.New("--systemd-cgroup: runo's systemd driver needs a host with cgroup v2 alone")
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		// runc's words.
+		return nil, nil, errors.New("--systemd-cgroup: systemd cgroup flag passed, but systemd support for managing cgroups is not available (systemd is not this host's init)")
 	}
-	u, err := cgroups.ParseSystemdPath(cgroupsPath, id, layout.Hierarchies[0].Mountpoint)
+	if layout.PureV2() {
+		u, err := cgroups.ParseSystemdPath(cgroupsPath, id, layout.Hierarchies[0].Mountpoint)
+		if err != nil {
+			return nil, nil, err
+		}
+		return map[string]string{cgroups.Unified: u.Dir}, u, nil
+	}
+	// On v1, the scope's path below each hierarchy's root.
+	u, err := cgroups.ParseSystemdPath(cgroupsPath, id, "/")
 	if err != nil {
 		return nil, nil, err
 	}
-	return map[string]string{cgroups.Unified: u.Dir}, u, nil
+	paths := layout.Under(u.Dir)
+	if u.Dir = cgroups.ScopeDir(paths); u.Dir == "" {
+		return nil, nil, errors.New("--systemd-cgroup: this host has no name=systemd hierarchy: is systemd its init?")
+	}
+	return paths, u, nil
 }
 
 // Close releases the container's lock and what it holds open.
@@ -722,7 +734,10 @@ func (c *Container) destroy() error {
 		c.cgroups().Freeze(false)
 		signalProcess(st.Pid, st.PidStartTime, unix.SIGKILL)
 	}
-	if len(st.CgroupPaths) > 0 {
+	// Once the init of its own pid namespace is killed, the kernel kills
+	// the rest, as runc relies on: the cgroup is searched only for a
+	// container in another pid namespace, or one whose init is unknown.
+	if len(st.CgroupPaths) > 0 && (st.HostPidns || !st.Ready || st.Damaged != "") {
 		c.signalAll(unix.SIGKILL)
 	}
 	if err := waitGone(st.Pid, st.PidStartTime); err != nil {

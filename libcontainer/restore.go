@@ -127,9 +127,6 @@ func (r *restoring) prepare(n *newContainer, images, work *os.File) error {
 		return err
 	}
 	r.cg = c.cgroups()
-	if u := st.Systemd; u != nil {
-		r.cg = cgroups.NewSystemd(*u, spec.Linux.Resources)
-	}
 	if err := r.cg.Create(); err != nil {
 		return err
 	}

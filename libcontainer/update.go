@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -56,11 +57,17 @@ func (c *Container) Update(update []byte) error {
 			// cgroup2's swap limit is the difference with the memory limit.
 			m.Limit = merged.Memory.Limit
 		}
-		if m.Limit != nil && merged.Memory.CheckBeforeUpdate != nil && *merged.Memory.CheckBeforeUpdate {
-			if err := checkMemoryUsage(c.cgroups(), *m.Limit); err != nil {
+		if (m.Limit != nil || m.Swap != nil) && merged.Memory.CheckBeforeUpdate != nil && *merged.Memory.CheckBeforeUpdate {
+			if err := checkMemoryUsage(c.cgroups(), m.Limit, m.Swap); err != nil {
 				return err
 			}
 		}
+	}
+	if c.State.Systemd != nil && cgroups.IdleWinsOverShares(&r) {
+		// The kernel refuses a weight for an idle cgroup too.
+		c.warn(errors.New("unable to apply both CPUWeight and CpuIdle to systemd, ignoring CPUWeight"))
+		cpu := *r.CPU
+		cpu.Shares, r.CPU = nil, &cpu
 	}
 	if err := c.cgroups().Update(&r); err != nil {
 		return err
@@ -72,15 +79,23 @@ func (c *Container) Update(update []byte) error {
 	return writeFileAtomic(path, out, 0o600)
 }
 
-// checkMemoryUsage refuses a memory limit below what the container uses
-// (linux.resources.memory.checkBeforeUpdate).
-func checkMemoryUsage(cg cgroups.Manager, limit int64) error {
-	usage, err := cg.MemoryUsage()
+// checkMemoryUsage refuses a memory limit, or a memory+swap one, below
+// what the container uses (linux.resources.memory.checkBeforeUpdate), in
+// runc's words.
+func checkMemoryUsage(cg cgroups.Manager, limit, swap *int64) error {
+	mem, withSwap, err := cg.MemoryUsage()
 	if err != nil {
 		return fmt.Errorf("linux.resources.memory.checkBeforeUpdate: %w", err)
 	}
-	if limit > 0 && limit < usage {
-		return fmt.Errorf("linux.resources.memory.limit: %d is below the container's memory usage, %d", limit, usage)
+	// As runc: with a swap limit, only memory+swap is checked.
+	if swap != nil && *swap > 0 {
+		if *swap <= withSwap {
+			return fmt.Errorf("linux.resources.memory.swap: rejecting memory+swap limit %d below current usage %d", *swap, withSwap)
+		}
+		return nil
+	}
+	if limit != nil && *limit > 0 && *limit <= mem {
+		return fmt.Errorf("linux.resources.memory.limit: rejecting memory limit %d below current usage %d", *limit, mem)
 	}
 	return nil
 }

@@ -46,9 +46,9 @@ load helpers
 	update_config --arg p "runo-rel-$$/$ID" '.linux.cgroupsPath = $p'
 	runo run -d --bundle "$BUNDLE" "$ID"
 	pid=$(pid_of "$ID")
-	grep -qx "$pid" /sys/fs/cgroup/pids/runo-rel-$$/$ID/cgroup.procs
+	grep -qx "$pid" "$(cgroup_dir pids "runo-rel-$$/$ID")/cgroup.procs"
 	runo delete --force "$ID"
-	[ ! -e /sys/fs/cgroup/pids/runo-rel-$$ ]
+	[ ! -e "$(cgroup_dir pids "runo-rel-$$")" ]
 }
 
 @test "a cgroup that existed before is used and left in place" {

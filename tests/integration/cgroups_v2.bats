@@ -98,6 +98,11 @@ setup() {
 	[ "$(cat "$dir/memory.swap.max")" = 134217728 ]
 	[ "$(cat "$dir/cpu.max")" = "50000 100000" ]
 	[ "$(cat "$dir/pids.max")" = 30 ]
+	# cpu.max holds both: the one not named stays, as in runc.
+	runo update --cpu-period 900000 "$ID"
+	[ "$(cat "$dir/cpu.max")" = "50000 900000" ]
+	runo update --cpu-quota 60000 "$ID"
+	[ "$(cat "$dir/cpu.max")" = "60000 900000" ]
 	runo update --memory -1 "$ID"
 	[ "$(cat "$dir/memory.max")" = max ]
 	[ "$(cat "$dir/memory.swap.max")" = max ]

@@ -1,12 +1,12 @@
 #!/usr/bin/env bats
 # The systemd cgroup driver (--systemd-cgroup): a transient scope per
-# container, made and removed over D-Bus, on a pure cgroup v2 host with
-# systemd as PID 1 (the v2 guest: make test-vm).
+# container, made and removed over D-Bus, with systemd as PID 1: on pure
+# cgroup v2 (the v2 guest) and on cgroup v1 (the same guest booted with
+# systemd.unified_cgroup_hierarchy=0); make test-vm runs both.
 
 load helpers
 
 setup() {
-	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip "needs pure cgroup v2"
 	[ "$(cat /proc/1/comm)" = systemd ] || skip "needs systemd as PID 1"
 	runo_setup
 }
@@ -18,6 +18,7 @@ teardown() {
 }
 
 @test "--systemd-cgroup puts the container in a transient scope with Delegate=yes, its limits as properties and files" {
+	requires_v2
 	update_config '.linux.cgroupsPath = "system.slice:runo-test:'"$ID"'"
 		| .linux.resources = {memory: {limit: 67108864}, pids: {limit: 50}, cpu: {shares: 2048, quota: 50000, period: 100000}}'
 	set_args sh -c 'cat /proc/self/cgroup; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; sleep 1000'
@@ -64,6 +65,7 @@ teardown() {
 }
 
 @test "containerd with SystemdCgroup runs a container through runo in a scope whose memory limit systemd shows" {
+	requires_v2
 	command -v containerd > /dev/null || skip "no containerd"
 	local d=$BATS_TEST_TMPDIR/containerd image=docker.io/library/busybox:runo
 	mkdir -p "$d"
@@ -93,4 +95,42 @@ teardown() {
 	[[ "$output" == *"Active: active"* ]]
 	[[ "$output" == *"Memory: "*"max: 64.0M"* ]]
 	[[ "$output" == *"sleep 1000"* ]]
+}
+
+@test "--systemd-cgroup on cgroup v1: the scope in the hierarchies systemd manages, runo's cgroups in the others, device rules as systemd properties that survive a reload" {
+	requires_v1
+	update_config '.linux.cgroupsPath = "system.slice:runo-test:'"$ID"'"
+		| .linux.resources = {memory: {limit: 67108864}, pids: {limit: 50}, cpu: {shares: 2048, quota: 50000, period: 100000}}'
+	set_args sleep 1000
+	runo --systemd-cgroup run -d --bundle "$BUNDLE" "$ID"
+	local unit=runo-test-$ID.scope rel=system.slice/runo-test-$ID.scope pid c
+	pid=$(pid_of "$ID")
+	systemctl is-active "$unit"
+	[ "$(systemctl show -p Delegate --value "$unit")" = yes ]
+	[ "$(systemctl show -p DevicePolicy --value "$unit")" = strict ]
+	systemctl show -p DeviceAllow --value "$unit" | grep -q "/dev/char/1:3 rwm"
+	[ "$(cat "/sys/fs/cgroup/memory/$rel/memory.limit_in_bytes")" = 67108864 ]
+	[ "$(cat "/sys/fs/cgroup/pids/$rel/pids.max")" = 50 ]
+	[ "$(cat "/sys/fs/cgroup/cpu,cpuacct/$rel/cpu.cfs_quota_us")" = 50000 ]
+	for c in systemd memory pids cpu,cpuacct devices freezer cpuset; do
+		grep -qx "$pid" "/sys/fs/cgroup/$c/$rel/cgroup.procs"
+	done
+	grep -qx "c 1:3 rwm" "/sys/fs/cgroup/devices/$rel/devices.list"
+	! grep -q "^a " "/sys/fs/cgroup/devices/$rel/devices.list"
+	# systemd rewrites the devices cgroup on a reload, from the properties.
+	systemctl daemon-reload
+	! grep -q "^a " "/sys/fs/cgroup/devices/$rel/devices.list"
+	runo --systemd-cgroup pause "$ID"
+	[ "$(cat "/sys/fs/cgroup/freezer/$rel/freezer.state")" = FROZEN ]
+	runo --systemd-cgroup resume "$ID"
+	run runo --systemd-cgroup exec "$ID" cat /proc/self/cgroup
+	[[ "$output" == *":memory:/$rel"* ]]
+	runo --systemd-cgroup update --memory 134217728 "$ID"
+	[ "$(cat "/sys/fs/cgroup/memory/$rel/memory.limit_in_bytes")" = 134217728 ]
+	runo --systemd-cgroup delete -f "$ID"
+	run systemctl is-active "$unit"
+	[ "$output" != active ]
+	for c in systemd memory pids devices freezer cpuset; do
+		[ ! -d "/sys/fs/cgroup/$c/$rel" ]
+	done
 }

@@ -56,7 +56,7 @@ inside() {
 	sleep 0.5
 	run runo update --memory 4m "$ID"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"linux.resources.memory.limit: 4194304 is below the container's memory usage"* ]]
+	[[ "$output" == *"linux.resources.memory.limit: rejecting memory limit 4194304 below current usage"* ]]
 	run inside memory/memory.limit_in_bytes
 	[ "$output" = 67108864 ]
 }
