@@ -27,20 +27,6 @@ func tryReap(pid int) bool {
 	return got == pid
 }
 
-// reapChildren reaps every exited child, as a subreaper must, and reports
-// pid's exit status if it was among them.
-func reapChildren(pid int) (int, bool) {
-	for {
-		got, ws, err := wait4(-1, unix.WNOHANG)
-		if err != nil || got <= 0 {
-			return 0, false
-		}
-		if got == pid {
-			return exitStatus(ws), true
-		}
-	}
-}
-
 // exitStatus is the shell's number for a wait status: 128+N when killed by
 // signal N.
 func exitStatus(ws unix.WaitStatus) int {

@@ -100,24 +100,38 @@ func (s *Store) remove(id string) error {
 
 // forwardUntilExit relays signals to pid and reaps children until pid exits.
 // SIGWINCH calls resize instead: the process learns its new size from its
-// pty.
+// pty. The exit is seen by a wait4 blocked meanwhile, not through SIGCHLD,
+// which the Go runtime delivers later; pid is runo's child (nsenter's
+// CLONE_PARENT, CRIU's rst_sibling).
 func forwardUntilExit(pid int, sigs chan os.Signal, resize func()) int {
-	if status, done := reapChildren(pid); done {
-		return status
-	}
-	for sig := range sigs {
-		switch sig {
-		case unix.SIGCHLD:
-			if status, done := reapChildren(pid); done {
-				return status
+	exited := make(chan int, 1)
+	go func() {
+		for {
+			got, ws, err := wait4(-1, 0)
+			if err != nil {
+				// No child left: pid was reaped already.
+				exited <- 0
+				return
 			}
-		case unix.SIGWINCH:
-			resize()
-		case unix.SIGURG:
-			// The Go runtime's own preemption signal.
-		default:
-			unix.Kill(pid, sig.(unix.Signal))
+			if got == pid {
+				exited <- exitStatus(ws)
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case status := <-exited:
+			return status
+		case sig := <-sigs:
+			switch sig {
+			case unix.SIGCHLD, unix.SIGURG:
+				// Reaped above; the Go runtime's own preemption signal.
+			case unix.SIGWINCH:
+				resize()
+			default:
+				unix.Kill(pid, sig.(unix.Signal))
+			}
 		}
 	}
-	return 0
 }

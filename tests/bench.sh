@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # make bench: times runo beside runc and crun on one busybox bundle, in one
-# run, alternating the three each round, and prints medians and ratios.
+# run, alternating the three each round, and prints medians and ratios:
+# times of run, create+start+delete, exec and run with docker's seccomp
+# profile, peak RSS, and the containers per second of 8 runs at once (the
+# one line where a higher ratio is better).
 #
 # crun 1.8 refuses this host's hybrid cgroup layout, so the whole benchmark
 # runs in a private mount namespace where a tmpfs hides /sys/fs/cgroup/unified
@@ -61,6 +64,11 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 mkdir "$work/long"
 jq --arg r "$bundle/rootfs" '.root.path = $r | .process.args = ["sleep", "100000"]' "$bundle/config.json" > "$work/long/config.json"
 
+# A third with docker's default seccomp profile (tests/seccomp/default.json).
+mkdir "$work/sec"
+jq --arg r "$bundle/rootfs" --slurpfile p "$REPO/tests/seccomp/default.json" '.root.path = $r | .linux.seccomp = $p[0]' \
+	"$bundle/config.json" > "$work/sec/config.json"
+
 cd "$bundle"
 for rt in "${RUNTIMES[@]}"; do
 	# One warm-up each, which also checks that every runtime works here.
@@ -78,17 +86,36 @@ for i in $(seq "$ROUNDS"); do
 		time_ms ${CMD[$rt]} exec "long-$rt" /bin/true >> "$work/$rt.exec"
 		/usr/bin/time -f %M -o "$work/rss.tmp" ${CMD[$rt]} run "rss-$rt-$i" > /dev/null
 		cat "$work/rss.tmp" >> "$work/$rt.rss"
+		time_ms ${CMD[$rt]} run --bundle "$work/sec" "sec-$rt-$i" >> "$work/$rt.seccomp"
+	done
+done
+
+# Throughput: 8 loops at once, each running PAR_EACH containers one after
+# another; containers per second, PAR_ROUNDS times each.
+PAR_ROUNDS=${PAR_ROUNDS:-3}
+PAR_EACH=${PAR_EACH:-10}
+for r in $(seq "$PAR_ROUNDS"); do
+	for rt in "${RUNTIMES[@]}"; do
+		start=${EPOCHREALTIME/./}
+		for j in $(seq 8); do
+			(for k in $(seq "$PAR_EACH"); do ${CMD[$rt]} run "par-$rt-$r-$j-$k" > /dev/null || exit 1; done) &
+		done
+		wait
+		end=${EPOCHREALTIME/./}
+		awk -v n=$((8 * PAR_EACH)) -v us=$((end - start)) 'BEGIN { printf "%.1f\n", n / (us / 1e6) }' >> "$work/$rt.par"
 	done
 done
 
 printf "%d rounds, kernel %s, %s\n\n" "$ROUNDS" "$(uname -r)" "$("$REPO/runo" --version | head -1)"
 printf "%-28s %10s %10s %10s %10s %10s\n" "median" runo runc crun runo/runc runo/crun
-for m in run cycle exec rss; do
+for m in run cycle exec rss seccomp par; do
 	case $m in
 	run) label="run /bin/true (ms)" ;;
 	cycle) label="create+start+delete (ms)" ;;
 	exec) label="exec /bin/true (ms)" ;;
 	rss) label="peak RSS of run (KiB)" ;;
+	seccomp) label="run, docker seccomp (ms)" ;;
+	par) label="8-way run (containers/s)" ;;
 	esac
 	declare -A med=()
 	for rt in "${RUNTIMES[@]}"; do
