@@ -734,10 +734,7 @@ func (c *Container) destroy() error {
 		c.cgroups().Freeze(false)
 		signalProcess(st.Pid, st.PidStartTime, unix.SIGKILL)
 	}
-	// Once the init of its own pid namespace is killed, the kernel kills
-	// the rest, as runc relies on: the cgroup is searched only for a
-	// container in another pid namespace, or one whose init is unknown.
-	if len(st.CgroupPaths) > 0 && (st.HostPidns || !st.Ready || st.Damaged != "") {
+	if len(st.CgroupPaths) > 0 {
 		c.signalAll(unix.SIGKILL)
 	}
 	if err := waitGone(st.Pid, st.PidStartTime); err != nil {
