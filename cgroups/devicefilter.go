@@ -164,7 +164,16 @@ func loadProgram(prog []bpfInsn, logLevel uint32) (uintptr, error) {
 		logBuf = make([]byte, 1<<20)
 		load.logLevel, load.logSize, load.logBuf = logLevel, uint32(len(logBuf)), uint64(uintptr(unsafe.Pointer(&logBuf[0])))
 	}
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&load)), unsafe.Sizeof(load))
+	// The verifier gives up with EAGAIN when a signal comes meanwhile (the
+	// Go runtime's preemption, on a slow machine): try again, as libbpf
+	// does.
+	var fd uintptr
+	var errno unix.Errno
+	for try := 0; try < 10; try++ {
+		if fd, _, errno = unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&load)), unsafe.Sizeof(load)); errno != unix.EAGAIN {
+			break
+		}
+	}
 	if errno != 0 {
 		return 0, fmt.Errorf("%w %s", errno, cString(logBuf))
 	}
