@@ -59,24 +59,12 @@ func checkpointCommand() *cli.Command {
 		&cli.StringFlag{Name: "page-server", Usage: "send memory pages to the page server at ADDRESS:PORT"},
 		&cli.BoolFlag{Name: "pre-dump", Usage: "dump the memory only, and leave the container running"},
 	)
-	return &cli.Command{
-		Name:          "checkpoint",
-		Usage:         "checkpoint a running container",
-		ArgsUsage:     "<container-id>",
-		ShellComplete: completeID,
-		Flags:         flags,
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := checkArgs(cmd, 1, true); err != nil {
-				return err
-			}
-			c, err := store(cmd.Root()).Load(cmd.Args().First(), true)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return c.Checkpoint(criuOpts(cmd))
-		},
-	}
+	var c *cli.Command
+	c = lockedCommand("checkpoint", "checkpoint a running container", func(ct *libcontainer.Container) error {
+		return ct.Checkpoint(criuOpts(c))
+	})
+	c.Flags = flags
+	return c
 }
 
 // restoreCommand makes a container from a checkpoint and runs it as run

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -260,7 +261,7 @@ func (r *restoring) mountpoints(root string) error {
 	}()
 	for i, m := range r.spec.Mounts {
 		dest := MountDestination(root, m.Destination)
-		if m.Type == "cgroup" || m.Type == "cgroup2" || slicesHasPrefix(tmpfs, dest) {
+		if m.Type == "cgroup" || m.Type == "cgroup2" || slices.ContainsFunc(tmpfs, func(t string) bool { return strings.HasPrefix(dest, t) }) {
 			continue
 		}
 		path, err := securejoin.SecureJoin(root, dest)
@@ -291,15 +292,6 @@ func (r *restoring) mountpoints(root string) error {
 		}
 	}
 	return nil
-}
-
-func slicesHasPrefix(prefixes []string, s string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func makeMountpoint(path string, dir bool) error {
