@@ -305,8 +305,20 @@ func TestSystemdProperties(t *testing.T) {
 		t.Errorf("unified: properties %v (%v), want %v", got, err, want)
 	}
 	both := &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: &shares, Idle: &idle}}
-	if props, err := systemdProperties(both); err != nil || len(props) != 1 || props[0].Value.Value() != uint64(0) || !IdleWinsOverShares(both) {
+	kept, dropped := IdleOverWeight(both)
+	if props, err := systemdProperties(both); err != nil || len(props) != 1 || props[0].Value.Value() != uint64(0) ||
+		!dropped || kept.CPU.Shares != nil || *kept.CPU.Idle != 1 || both.CPU.Shares == nil {
 		t.Errorf("shares and idle: %v %v", props, err)
+	}
+	// The same in the unified map: idle is weight 0, the weight dropped.
+	both = &specs.LinuxResources{Unified: map[string]string{"cpu.idle": "1", "cpu.weight": "8"}}
+	kept, dropped = IdleOverWeight(both)
+	if props, err := systemdProperties(kept); err != nil || len(props) != 1 || props[0].Value.Value() != uint64(0) ||
+		!dropped || len(kept.Unified) != 1 || len(both.Unified) != 2 {
+		t.Errorf("unified idle and weight: %v %v %v", props, err, kept.Unified)
+	}
+	if _, dropped := IdleOverWeight(&specs.LinuxResources{Unified: map[string]string{"cpu.idle": "0", "cpu.weight": "8"}}); dropped {
+		t.Error("a weight with cpu.idle 0 was dropped")
 	}
 	// The files get the quota systemd keeps: 504000 for 500000 per 900000.
 	quota, period = 500000, 900000

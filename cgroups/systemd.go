@@ -344,6 +344,10 @@ func systemdProperties(r *specs.LinuxResources) ([]systemd.Property, error) {
 			return n, nil
 		}
 		switch k {
+		case "cpu.idle":
+			if v == "1" {
+				add("CPUWeight", uint64(0))
+			}
 		case "memory.min", "memory.low", "memory.high", "memory.max", "memory.swap.max", "pids.max", "cpu.weight":
 			n, err := num()
 			if err != nil {
@@ -382,11 +386,31 @@ func systemdProperties(r *specs.LinuxResources) ([]systemd.Property, error) {
 	return props, nil
 }
 
-// IdleWinsOverShares says r asks for both cpu.idle and shares, which
-// systemd's one CPUWeight cannot have: idle is kept (runo warns, as runc).
-func IdleWinsOverShares(r *specs.LinuxResources) bool {
+// IdleOverWeight drops the weight (shares, or the unified cpu.weight) from
+// r when r asks for cpu.idle too, which systemd's one CPUWeight cannot
+// have and the kernel refuses on an idle cgroup: idle wins, as in runc,
+// and the caller warns when dropped says so.
+func IdleOverWeight(r *specs.LinuxResources) (out *specs.LinuxResources, dropped bool) {
+	if r == nil {
+		return r, false
+	}
 	c := r.CPU
-	return c != nil && c.Idle != nil && *c.Idle == 1 && c.Shares != nil && *c.Shares != 0
+	idle := (c != nil && c.Idle != nil && *c.Idle == 1) || strings.TrimSpace(r.Unified["cpu.idle"]) == "1"
+	_, weight := r.Unified["cpu.weight"]
+	shares := c != nil && c.Shares != nil && *c.Shares != 0
+	if !idle || !(weight || shares) {
+		return r, false
+	}
+	rest := *r
+	if shares {
+		cpu := *c
+		cpu.Shares, rest.CPU = nil, &cpu
+	}
+	if weight {
+		rest.Unified = maps.Clone(r.Unified)
+		delete(rest.Unified, "cpu.weight")
+	}
+	return &rest, true
 }
 
 // roundQuota gives r's CPU quota the value systemd keeps, a quota per
@@ -467,12 +491,58 @@ func (s *Systemd) setProperties(r *specs.LinuxResources, more ...systemd.Propert
 	if len(props) == 0 {
 		return nil
 	}
-	return call(func(ctx context.Context, conn *systemd.Conn) error {
+	kept := s.quotaFiles(r)
+	err = call(func(ctx context.Context, conn *systemd.Conn) error {
 		if err := conn.SetUnitPropertiesContext(ctx, s.unit.Unit, true, props...); err != nil {
 			return fmt.Errorf("setting the properties of unit %s: %w", s.unit.Unit, err)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return kept.restore()
+}
+
+// savedFiles are cgroup files' values, in the order to write them back.
+type savedFiles []struct{ dir, file, value string }
+
+// quotaFiles saves the CPU quota and period unless r sets them: systemd
+// rewrites them whenever a property of the unit changes, before it
+// answers, and with no quota it writes its own period (100 ms) over the
+// container's.
+func (s *Systemd) quotaFiles(r *specs.LinuxResources) savedFiles {
+	if r != nil && ((r.CPU != nil && (r.CPU.Quota != nil || r.CPU.Period != nil)) || r.Unified["cpu.max"] != "") {
+		return nil
+	}
+	var saved savedFiles
+	save := func(dir string, files ...string) {
+		for _, file := range files {
+			if data, err := os.ReadFile(filepath.Join(dir, file)); err == nil {
+				saved = append(saved, struct{ dir, file, value string }{dir, file, strings.TrimSpace(string(data))})
+			}
+		}
+	}
+	if dir := v1Dir(s.paths, "cpu"); dir != "" {
+		save(dir, "cpu.cfs_period_us", "cpu.cfs_quota_us")
+	} else if dir := s.paths[Unified]; dir != "" {
+		save(dir, "cpu.max")
+	}
+	return saved
+}
+
+// restore writes back the saved values systemd changed.
+func (saved savedFiles) restore() error {
+	for _, f := range saved {
+		data, err := os.ReadFile(filepath.Join(f.dir, f.file))
+		if err == nil && strings.TrimSpace(string(data)) == f.value {
+			continue
+		}
+		if err := writeFile(f.dir, f.file, f.value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unlimited is a limit as systemd takes it: -1 is no limit.

@@ -116,8 +116,11 @@ func (s *Store) newContainer(o CreateOpts) (*newContainer, error) {
 	if r := spec.Linux.Resources; r != nil && r.Memory != nil && r.Memory.Kernel != nil {
 		s.warn(errors.New("linux.resources.memory.kernel is ignored, as runc ignores it: kernels no longer limit kernel memory apart"))
 	}
-	if s.Systemd && spec.Linux.Resources != nil && cgroups.IdleWinsOverShares(spec.Linux.Resources) {
-		s.warn(errors.New("unable to apply both CPUWeight and CpuIdle to systemd, ignoring CPUWeight"))
+	if s.Systemd {
+		var dropped bool
+		if spec.Linux.Resources, dropped = cgroups.IdleOverWeight(spec.Linux.Resources); dropped {
+			s.warn(errors.New("unable to apply both CPUWeight and CpuIdle to systemd, ignoring CPUWeight"))
+		}
 	}
 	for _, why := range UnsupportedCaps(spec.Process.Capabilities) {
 		s.warn(fmt.Errorf("process.capabilities: %s, and skipped", why))

@@ -63,13 +63,14 @@ func (c *Container) Update(update []byte) error {
 			}
 		}
 	}
-	if c.State.Systemd != nil && cgroups.IdleWinsOverShares(&r) {
-		// The kernel refuses a weight for an idle cgroup too.
-		c.warn(errors.New("unable to apply both CPUWeight and CpuIdle to systemd, ignoring CPUWeight"))
-		cpu := *r.CPU
-		cpu.Shares, r.CPU = nil, &cpu
+	apply := &r
+	if c.State.Systemd != nil {
+		var dropped bool
+		if apply, dropped = cgroups.IdleOverWeight(apply); dropped {
+			c.warn(errors.New("unable to apply both CPUWeight and CpuIdle to systemd, ignoring CPUWeight"))
+		}
 	}
-	if err := c.cgroups().Update(&r); err != nil {
+	if err := c.cgroups().Update(apply); err != nil {
 		return err
 	}
 	out, err := json.Marshal(&spec)

@@ -134,3 +134,42 @@ teardown() {
 		[ ! -d "/sys/fs/cgroup/$c/$rel" ]
 	done
 }
+
+@test "--systemd-cgroup keeps a CPU period without quota when systemd later rewrites the unit's files; idle wins over a weight" {
+	update_config '.linux.cgroupsPath = "system.slice:runo-test:'"$ID"'"
+		| .linux.resources = {pids: {limit: 30}, cpu: {period: 1000000}}'
+	set_args sleep 1000
+	runo --systemd-cgroup run -d --bundle "$BUNDLE" "$ID"
+	local unit=runo-test-$ID.scope rel=system.slice/runo-test-$ID.scope
+	# systemd rewrites the quota files, with its own period when there is
+	# no quota, whenever a property changes: TasksMax after init runs, and
+	# the memory limit of an update.
+	period() {
+		if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+			cut -d' ' -f2 "/sys/fs/cgroup/$rel/cpu.max"
+		else
+			cat "/sys/fs/cgroup/cpu,cpuacct/$rel/cpu.cfs_period_us"
+		fi
+	}
+	[ "$(systemctl show -p TasksMax --value "$unit")" = 30 ]
+	[ "$(systemctl show -p CPUQuotaPerSecUSec --value "$unit")" = infinity ]
+	[ "$(period)" = 1000000 ]
+	runo --systemd-cgroup update --memory 67108864 "$ID"
+	[ "$(systemctl show -p MemoryLimit -p MemoryMax --value "$unit" | grep -c 67108864)" -ge 1 ]
+	[ "$(period)" = 1000000 ]
+	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || return 0
+	# cpu.idle is CPUWeight=0 to systemd, which has one weight: a weight
+	# asked with it is dropped (the kernel refuses one on an idle cgroup).
+	run runo --systemd-cgroup update -r - "$ID" <<< '{"unified": {"cpu.idle": "1", "cpu.weight": "8"}}'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"unable to apply both CPUWeight and CpuIdle"* ]]
+	[ "$(cat "/sys/fs/cgroup/$rel/cpu.idle")" = 1 ]
+	run systemctl show -p CPUWeight --value "$unit"
+	[[ "$output" == 0 || "$output" == idle ]]
+	# A weight alone ends idleness.
+	runo --systemd-cgroup update -r - "$ID" <<< '{"unified": {"cpu.weight": "8"}}'
+	[ "$(cat "/sys/fs/cgroup/$rel/cpu.idle")" = 0 ]
+	[ "$(cat "/sys/fs/cgroup/$rel/cpu.weight")" = 8 ]
+	[ "$(systemctl show -p CPUWeight --value "$unit")" = 8 ]
+	[ "$(period)" = 1000000 ]
+}
