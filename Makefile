@@ -64,25 +64,36 @@ e2e: deps runo build/rootfs build/peer
 	E2E=1 tests/deps.sh
 	$(BATS) --timing tests/e2e
 
-# The cgroup v2 and systemd tests inside a guest with systemd as PID 1 and
-# pure cgroup v2 (tests/vm: QEMU, no KVM needed; images built once).
+# runo's whole suite inside a guest with systemd as PID 1 and pure cgroup
+# v2 (tests/vm: QEMU, no KVM needed; images built once), in two guests at
+# once (each keeps about one CPU busy), then the systemd and cgroup v1 tests
+# in the same guest booted with cgroup v1.
+VM_ENV = V2VM_PACKAGES="criu iptables podman xz-utils containerd" V2VM_TIMEOUT=2700
+VM_LANE1 = crash mounts errors process attacks cgroups_v2
+VM_LANE2 = $(filter-out $(VM_LANE1),$(basename $(notdir $(wildcard tests/integration/*.bats))))
 test-vm: runo build/rootfs build/peer
-	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/setup.sh
-	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/run.sh tests/vm/test-vm.sh
-	# The same guest with cgroup v1 (hybrid) under systemd.
-	V2VM_PACKAGES="criu iptables podman xz-utils containerd" V2VM_APPEND="systemd.unified_cgroup_hierarchy=0" \
-		tests/vm/run.sh bats --tap tests/integration/systemd.bats tests/integration/cgroups.bats
+	$(VM_ENV) tests/vm/setup.sh
+	tests/vm/lanes.sh \
+		'$(VM_ENV) tests/vm/run.sh tests/vm/test-vm.sh --smoke $(VM_LANE1:%=tests/integration/%.bats); rc=$$?; \
+			$(VM_ENV) V2VM_APPEND="systemd.unified_cgroup_hierarchy=0" tests/vm/run.sh \
+			tests/vm/test-vm.sh tests/integration/systemd.bats tests/integration/cgroups.bats || rc=1; exit $$rc' \
+		'$(VM_ENV) tests/vm/run.sh tests/vm/test-vm.sh $(VM_LANE2:%=tests/integration/%.bats)'
 
 # runc's own integration suite (runc v1.5.1's, from its Go module) against
 # ./runo; tests/conformance/expected-failures lists what may fail and why.
 conformance: deps runo
 	tests/conformance/run.sh
 
-# runc's checkpoint tests (CRIU fails on this host's kernel) in the guest,
-# from the suite make conformance fetched and built.
+# runc's checkpoint, cgroup, update and events tests in the guest (CRIU
+# fails on this host's kernel; the host has no pure cgroup v2 or systemd),
+# from the suite make conformance fetched and built: the cgroupfs driver in
+# one guest, the systemd one in another, at once.
+VM_CONFORMANCE = checkpoint.bats cgroups.bats update.bats events.bats
 conformance-vm: runo
-	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/setup.sh
-	V2VM_PACKAGES="criu iptables podman xz-utils containerd" tests/vm/run.sh tests/vm/conformance.sh checkpoint.bats
+	$(VM_ENV) tests/vm/setup.sh
+	tests/vm/lanes.sh \
+		'$(VM_ENV) tests/vm/run.sh tests/vm/conformance.sh cgroupfs $(VM_CONFORMANCE)' \
+		'$(VM_ENV) tests/vm/run.sh tests/vm/conformance.sh systemd $(VM_CONFORMANCE)'
 
 # The crash and leak tests at length: runo killed at 34 moments of each
 # command, 8 loops of 100 lifecycles, 1000 lifecycles counted for leaks.
