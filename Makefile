@@ -69,7 +69,7 @@ e2e: deps runo build/rootfs build/peer
 # once (each keeps about one CPU busy), then the systemd and cgroup v1 tests
 # in the same guest booted with cgroup v1.
 VM_ENV = V2VM_PACKAGES="criu iptables podman xz-utils containerd" V2VM_TIMEOUT=2700
-VM_LANE1 = crash mounts errors process attacks cgroups_v2
+VM_LANE1 = crash mounts errors process attacks cgroups_v2 exec
 VM_LANE2 = $(filter-out $(VM_LANE1),$(basename $(notdir $(wildcard tests/integration/*.bats))))
 test-vm: runo build/rootfs build/peer
 	$(VM_ENV) tests/vm/setup.sh

@@ -90,8 +90,11 @@ netdev_cleanup() {
 
 @test "linux.netDevices moves a host interface into a new network namespace: renamed, up, with its mtu, mac and permanent global addresses" {
 	DEV=rn$$a
-	ip link add "$DEV" type veth peer name "${DEV}p"
-	ip link set mtu 1789 address 00:11:22:33:44:55 dev "$DEV"
+	# The address given at creation, which udev's MACAddressPolicy (systemd
+	# hosts) leaves alone; one set after may race with udev's own.
+	ip link add "$DEV" mtu 1789 address 00:11:22:33:44:55 type veth peer name "${DEV}p"
+	! command -v udevadm > /dev/null || udevadm settle
+	[[ "$(ip link show dev "$DEV")" == *"ether 00:11:22:33:44:55 "* ]]
 	ip address add 169.254.169.77/32 dev "$DEV"
 	ip address add 127.0.0.33/8 dev "$DEV"
 	update_config --arg d "$DEV" '.linux.netDevices = {($d): {name: "eth9"}}'
