@@ -88,7 +88,7 @@ conformance: deps runo
 # fails on this host's kernel; the host has no pure cgroup v2 or systemd),
 # from the suite make conformance fetched and built: the cgroupfs driver in
 # one guest, the systemd one in another, at once.
-VM_CONFORMANCE = checkpoint.bats cgroups.bats update.bats events.bats
+VM_CONFORMANCE = checkpoint.bats cgroups.bats update.bats events.bats delete.bats kill.bats cgroup_delegation.bats
 conformance-vm: runo
 	$(VM_ENV) tests/vm/setup.sh
 	tests/vm/lanes.sh \

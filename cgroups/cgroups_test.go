@@ -365,3 +365,34 @@ func TestDeviceProperties(t *testing.T) {
 		t.Errorf("allowed: %s", got)
 	}
 }
+
+// TestAnnotatedProperties: org.systemd.property.* annotations become unit
+// properties as runc reads them; bad ones are refused, naming them.
+func TestAnnotatedProperties(t *testing.T) {
+	got, err := AnnotatedProperties(map[string]string{
+		"org.systemd.property.RuntimeMaxSec":   "2",
+		"org.systemd.property.TimeoutStopUSec": "uint64 123",
+		"org.systemd.property.CollectMode":     "'inactive-or-failed'",
+		"other":                                "x",
+	})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("properties %v, %v", got, err)
+	}
+	want := map[string]any{"RuntimeMaxUSec": uint64(2000000), "TimeoutStopUSec": uint64(123), "CollectMode": "inactive-or-failed"}
+	for name, text := range got {
+		p, err := unitProperty(name, text)
+		if err != nil || !reflect.DeepEqual(p.Value.Value(), want[p.Name]) {
+			t.Errorf("%s=%s: %s %v (%v)", name, text, p.Name, p.Value, err)
+		}
+	}
+	for _, bad := range []map[string]string{
+		{"org.systemd.property.RuntimeMaxSec": "'two'"},
+		{"org.systemd.property.RuntimeMaxSec": "-1"},
+		{"org.systemd.property.CPUWeight": "[unclosed"},
+		{"org.systemd.property.lower": "1"},
+	} {
+		if _, err := AnnotatedProperties(bad); err == nil || !strings.Contains(err.Error(), "annotations[\"org.systemd.property.") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}

@@ -101,22 +101,44 @@ func inherit(dir, file string) error {
 	return writeFile(dir, file, strings.TrimSpace(string(parent)))
 }
 
-// destroy removes dirs (as made by Create), deepest first. A cgroup whose
-// last process is still exiting is busy for a moment, so removal is retried
-// for up to a second; a directory already gone is not an error.
+// destroy removes dirs (as made by Create), deepest first, and the cgroups
+// the container made in its own (as runc does). A cgroup whose last process
+// is still exiting is busy for a moment, so removal is retried for up to a
+// second; a directory already gone is not an error.
 func destroy(dirs []string) error {
 	var errs []error
 	for i := len(dirs) - 1; i >= 0; i-- {
+		parent := i < len(dirs)-1 && strings.HasPrefix(dirs[i+1], dirs[i]+"/")
 		// A parent runo made that holds another container's cgroup now
 		// stays, for that container's delete to remove.
-		if i < len(dirs)-1 && strings.HasPrefix(dirs[i+1], dirs[i]+"/") && hasChildCgroup(dirs[i]) {
+		if parent && hasChildCgroup(dirs[i]) {
 			continue
 		}
-		if err := rmdir(dirs[i]); err != nil {
+		rm := rmdir
+		if !parent {
+			rm = rmTree
+		}
+		if err := rm(dirs[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// rmTree removes the cgroup dir and those below it, deepest first.
+func rmTree(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := rmTree(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return rmdir(dir)
 }
 
 // hasChildCgroup says whether the cgroup dir has a cgroup below it.

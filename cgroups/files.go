@@ -73,11 +73,35 @@ func waitFor(dir, file, want string, act func() error) error {
 func pids(paths map[string]string) ([]int, error) {
 	for _, key := range []string{"pids", "freezer", Unified, "memory", "cpu"} {
 		if p, ok := paths[key]; ok {
-			return readPids(filepath.Join(p, "cgroup.procs"))
+			return treePids(p)
 		}
 	}
 	for _, p := range slices.Sorted(maps.Values(paths)) {
-		return readPids(filepath.Join(p, "cgroup.procs"))
+		return treePids(p)
 	}
 	return nil, errors.New("container has no cgroup")
+}
+
+// treePids lists the processes of the cgroup dir and of the cgroups the
+// container made below it, as runc does: kill --all and delete --force
+// reach those too.
+func treePids(dir string) ([]int, error) {
+	all, err := readPids(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		// A cgroup removed meanwhile has no processes.
+		if sub, err := treePids(filepath.Join(dir, e.Name())); err == nil {
+			all = append(all, sub...)
+		}
+	}
+	return all, nil
 }

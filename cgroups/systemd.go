@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	systemd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
@@ -31,6 +32,77 @@ import (
 // cgroup2 directory.
 type SystemdUnit struct {
 	Unit, Slice, Dir string
+	// Properties are those annotations org.systemd.property.NAME give:
+	// NAME and the value's D-Bus text (see AnnotatedProperties).
+	Properties map[string]string `json:",omitempty"`
+	// Owner, when set, is the host uid the scope's cgroup is delegated to
+	// (see Adopt).
+	Owner *int `json:",omitempty"`
+}
+
+// annotationPrefix names the unit properties a container's annotations
+// set, as in runc.
+const annotationPrefix = "org.systemd.property."
+
+// AnnotatedProperties picks the unit properties out of annotations and
+// checks them: a value is in D-Bus's variant text syntax ("2", "'text'",
+// "true", "uint64 5"), and a NAMESec is seconds, given to systemd as
+// NAMEUSec, as runc gives them.
+func AnnotatedProperties(annotations map[string]string) (map[string]string, error) {
+	var out map[string]string
+	for _, k := range slices.Sorted(maps.Keys(annotations)) {
+		name, ok := strings.CutPrefix(k, annotationPrefix)
+		if !ok {
+			continue
+		}
+		if _, err := unitProperty(name, annotations[k]); err != nil {
+			return nil, fmt.Errorf("annotations[%q]: %w", k, err)
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = annotations[k]
+	}
+	return out, nil
+}
+
+func unitProperty(name, text string) (systemd.Property, error) {
+	if name == "" || !unicode.IsUpper(rune(name[0])) {
+		return systemd.Property{}, fmt.Errorf("%q is not a systemd property name", name)
+	}
+	v, err := dbus.ParseVariant(text, dbus.Signature{})
+	if err != nil {
+		return systemd.Property{}, fmt.Errorf("%q is not a D-Bus value: %w", text, err)
+	}
+	if strings.HasSuffix(name, "Sec") && !strings.HasSuffix(name, "USec") {
+		var sec float64
+		switch n := v.Value().(type) {
+		case byte:
+			sec = float64(n)
+		case int16:
+			sec = float64(n)
+		case uint16:
+			sec = float64(n)
+		case int32:
+			sec = float64(n)
+		case uint32:
+			sec = float64(n)
+		case int64:
+			sec = float64(n)
+		case uint64:
+			sec = float64(n)
+		case float64:
+			sec = n
+		default:
+			return systemd.Property{}, fmt.Errorf("%s is in seconds: %q is not a number", name, text)
+		}
+		if sec < 0 {
+			return systemd.Property{}, fmt.Errorf("%s is in seconds: %q is negative", name, text)
+		}
+		name = strings.TrimSuffix(name, "Sec") + "USec"
+		v = dbus.MakeVariant(uint64(sec * 1e6))
+	}
+	return systemd.Property{Name: name, Value: v}, nil
 }
 
 // ParseSystemdPath reads cgroupsPath as runc does with --systemd-cgroup:
@@ -185,8 +257,17 @@ func (s *Systemd) Adopt(pid int) error {
 		{Name: "IOAccounting", Value: dbus.MakeVariant(true)},
 		{Name: "TasksAccounting", Value: dbus.MakeVariant(true)},
 	}
-	err := s.job("starting", func(ctx context.Context, conn *systemd.Conn, done chan<- string) (int, error) {
-		return conn.StartTransientUnitContext(ctx, s.unit.Unit, "replace", props, done)
+	for _, name := range slices.Sorted(maps.Keys(s.unit.Properties)) {
+		p, err := unitProperty(name, s.unit.Properties[name])
+		if err != nil {
+			return err
+		}
+		props = append(props, p)
+	}
+	err := call(func(ctx context.Context, conn *systemd.Conn) error {
+		return s.await(ctx, "starting", func(done chan<- string) (int, error) {
+			return conn.StartTransientUnitContext(ctx, s.unit.Unit, "replace", props, done)
+		})
 	})
 	if err != nil {
 		return err
@@ -197,6 +278,29 @@ func (s *Systemd) Adopt(pid int) error {
 	if !s.v1() {
 		// Its ancestors pass their controllers down, as for cgroupfs.
 		enableControllers(s.unit.Dir)
+		if s.unit.Owner != nil {
+			return delegate(s.unit.Dir, *s.unit.Owner)
+		}
+	}
+	return nil
+}
+
+// delegate gives the cgroup dir to uid, as runc does for a container with
+// its own user and cgroup namespaces and a writable cgroupfs: the directory
+// and the files the kernel lists for delegation (cgroups(7)'s when it
+// lists none).
+func delegate(dir string, uid int) error {
+	files := []string{"cgroup.procs", "cgroup.subtree_control", "cgroup.threads"}
+	if data, err := os.ReadFile("/sys/kernel/cgroup/delegate"); err == nil {
+		files = strings.Fields(string(data))
+	}
+	if err := os.Chown(dir, uid, -1); err != nil {
+		return fmt.Errorf("delegating cgroup %s: %w", dir, err)
+	}
+	for _, f := range files {
+		if err := os.Chown(filepath.Join(dir, f), uid, -1); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("delegating cgroup %s: %w", dir, err)
+		}
 	}
 	return nil
 }
@@ -220,14 +324,22 @@ func (s *Systemd) Destroy() error {
 }
 
 func (s *Systemd) stop() error {
-	err := s.job("stopping", func(ctx context.Context, conn *systemd.Conn, done chan<- string) (int, error) {
-		return conn.StopUnitContext(ctx, s.unit.Unit, "replace", done)
-	})
-	var derr dbus.Error
-	if errors.As(err, &derr) && strings.HasSuffix(derr.Name, ".NoSuchUnit") {
+	return call(func(ctx context.Context, conn *systemd.Conn) error {
+		err := s.await(ctx, "stopping", func(done chan<- string) (int, error) {
+			return conn.StopUnitContext(ctx, s.unit.Unit, "replace", done)
+		})
+		var derr dbus.Error
+		if errors.As(err, &derr) && strings.HasSuffix(derr.Name, ".NoSuchUnit") {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// A unit that failed (RuntimeMaxSec ran out, say) stays loaded
+		// until told to forget it, as runc does on delete.
+		conn.ResetFailedUnitContext(ctx, s.unit.Unit)
 		return nil
-	}
-	return err
+	})
 }
 
 // call runs fn on a connection to systemd, within jobTimeout.
@@ -242,24 +354,22 @@ func call(fn func(context.Context, *systemd.Conn) error) error {
 	return fn(ctx, conn)
 }
 
-// job queues a job on the unit with queue and waits for its end; a job
+// await queues a job on the unit with queue and waits for its end; a job
 // that ends other than "done" is an error.
-func (s *Systemd) job(what string, queue func(context.Context, *systemd.Conn, chan<- string) (int, error)) error {
-	return call(func(ctx context.Context, conn *systemd.Conn) error {
-		done := make(chan string, 1)
-		if _, err := queue(ctx, conn, done); err != nil {
-			return fmt.Errorf("%s unit %s: %w", what, s.unit.Unit, err)
+func (s *Systemd) await(ctx context.Context, what string, queue func(chan<- string) (int, error)) error {
+	done := make(chan string, 1)
+	if _, err := queue(done); err != nil {
+		return fmt.Errorf("%s unit %s: %w", what, s.unit.Unit, err)
+	}
+	select {
+	case result := <-done:
+		if result != "done" {
+			return fmt.Errorf("%s unit %s: job %s", what, s.unit.Unit, result)
 		}
-		select {
-		case result := <-done:
-			if result != "done" {
-				return fmt.Errorf("%s unit %s: job %s", what, s.unit.Unit, result)
-			}
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("%s unit %s: no answer from systemd in %v", what, s.unit.Unit, jobTimeout)
-		}
-	})
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s unit %s: no answer from systemd in %v", what, s.unit.Unit, jobTimeout)
+	}
 }
 
 // Sub is the sub-cgroups of the scope, managed as files.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -138,6 +139,12 @@ func (s *Store) newContainer(o CreateOpts) (*newContainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if unit != nil {
+		if unit.Properties, err = cgroups.AnnotatedProperties(spec.Annotations); err != nil {
+			return nil, err
+		}
+		unit.Owner = cgroupOwner(spec)
+	}
 	if s.Rootless {
 		if !hasNamespace(spec, specs.UserNamespace) {
 			return nil, errors.New("rootless: the container needs a user namespace (runo spec --rootless writes one)")
@@ -189,6 +196,34 @@ func (s *Store) newContainer(o CreateOpts) (*newContainer, error) {
 		HostPidns: !newNamespace(spec, specs.PIDNamespace), Systemd: unit,
 	}}
 	return &newContainer{c: c, spec: spec, config: config, compiled: compiled}, nil
+}
+
+// cgroupOwner is the host uid of the container's process when the
+// container has its own user and cgroup namespaces and a writable cgroupfs
+// at /sys/fs/cgroup: systemd's scope is delegated to it, as runc does.
+func cgroupOwner(spec *specs.Spec) *int {
+	if !newNamespace(spec, specs.UserNamespace) || !newNamespace(spec, specs.CgroupNamespace) || spec.Process == nil {
+		return nil
+	}
+	rw := false
+	for _, m := range spec.Mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" || (m.Type == "" && m.Source == "cgroup") {
+			if filepath.Clean(m.Destination) == "/sys/fs/cgroup" && !slices.Contains(m.Options, "ro") {
+				rw = true
+			}
+		}
+	}
+	if !rw {
+		return nil
+	}
+	uid := spec.Process.User.UID
+	for _, m := range spec.Linux.UIDMappings {
+		if uid >= m.ContainerID && uid-m.ContainerID < m.Size {
+			host := int(m.HostID + uid - m.ContainerID)
+			return &host
+		}
+	}
+	return nil
 }
 
 // withoutPids splits the pids limit off r.

@@ -202,3 +202,28 @@ check_own_cgroups() {
 		runo delete "$ID"
 	done
 }
+
+@test "cgroups made below the container's: ps lists their processes, delete --force kills them and removes the cgroups" {
+	requires_v1
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args sleep 1000
+	runo run -d --bundle "$BUNDLE" "$ID"
+	runo exec -d "$ID" sleep 1001
+	local init other c
+	init=$(pid_of "$ID")
+	other=$(grep -vx "$init" "$(cgroup_dir pids "$ID")/cgroup.procs")
+	# As a container with a writable cgroupfs may: a sub-cgroup in each
+	# hierarchy, and its second process moved there.
+	for c in pids memory freezer cpu; do
+		mkdir "$(cgroup_dir $c "$ID")/sub"
+		echo "$other" > "$(cgroup_dir $c "$ID")/sub/cgroup.procs"
+	done
+	[ -z "$(grep -x "$other" "$(cgroup_dir pids "$ID")/cgroup.procs")" ]
+	run runo ps --format json "$ID"
+	[[ "$output" == *"$other"* ]]
+	kill -9 "$init"
+	wait_for_status "$ID" stopped
+	runo delete --force "$ID"
+	wait_dead "$other"
+	assert_no_leftovers "$ID"
+}

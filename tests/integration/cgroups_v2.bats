@@ -170,3 +170,26 @@ setup() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "0::/foo" ]
 }
+
+@test "v2: cgroups made below the container's: ps lists their processes, delete --force kills them and removes the cgroups" {
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args sleep 1000
+	runo run -d --bundle "$BUNDLE" "$ID"
+	runo exec -d "$ID" sleep 1001
+	local init other dir
+	init=$(pid_of "$ID")
+	dir=$(procs_dir "$ID")
+	other=$(grep -vx "$init" "$dir/cgroup.procs")
+	# As runc's test does from inside: a threaded child with the process.
+	mkdir "$dir/sub"
+	echo threaded > "$dir/sub/cgroup.type"
+	echo "$other" > "$dir/sub/cgroup.threads"
+	run runo ps --format json "$ID"
+	[[ "$output" == *"$other"* ]]
+	kill -9 "$init"
+	wait_for_status "$ID" stopped
+	runo delete --force "$ID"
+	wait_dead "$other"
+	[ ! -d "$dir" ]
+	assert_no_leftovers "$ID"
+}

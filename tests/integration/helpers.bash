@@ -167,3 +167,15 @@ assert_no_leftovers() {
 		return 1
 	fi
 }
+
+# wait_dead waits up to 5 seconds for process $1 to be gone or a zombie.
+wait_dead() {
+	local i state
+	for i in $(seq 50); do
+		state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null || true)
+		[ -z "$state" ] || [ "$state" = Z ] && return 0
+		sleep 0.1
+	done
+	echo "process $1 is still alive" >&2
+	return 1
+}

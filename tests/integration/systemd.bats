@@ -173,3 +173,47 @@ teardown() {
 	[ "$(systemctl show -p CPUWeight --value "$unit")" = 8 ]
 	[ "$(period)" = 1000000 ]
 }
+
+@test "--systemd-cgroup: org.systemd.property annotations go to the unit; delete forgets a failed unit; a bad one is refused" {
+	update_config '.linux.cgroupsPath = "system.slice:runo-test:'"$ID"'"
+		| .annotations += {"org.systemd.property.RuntimeMaxSec": "2", "org.systemd.property.TimeoutStopSec": "1"}'
+	set_args sleep 100
+	runo --systemd-cgroup run -d --bundle "$BUNDLE" "$ID"
+	local unit=runo-test-$ID.scope
+	[ "$(systemctl show -p RuntimeMaxUSec --value "$unit")" = 2s ]
+	# systemd stops the scope after 2 s: it failed, and stays loaded.
+	wait_for_status "$ID" stopped || { sleep 5 && wait_for_status "$ID" stopped; }
+	run systemctl status "$unit"
+	[ "$status" -eq 3 ]
+	runo --systemd-cgroup delete "$ID"
+	run systemctl status "$unit"
+	[ "$status" -eq 4 ]
+	update_config '.annotations += {"org.systemd.property.RuntimeMaxSec": "'"'"'two'"'"'"}'
+	run runo --systemd-cgroup create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'annotations[\"org.systemd.property.RuntimeMaxSec\"]: RuntimeMaxSec is in seconds'* ]]
+	assert_no_leftovers "$ID"
+}
+
+@test "--systemd-cgroup delegates the scope to the container's root with its own user and cgroup namespaces and a writable cgroupfs" {
+	requires_v2
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	searchable_by_all "$BUNDLE"
+	update_config '.linux.cgroupsPath = "system.slice:runo-test:'"$ID"'"
+		| .linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{hostID: 100000, containerID: 0, size: 65536}]
+		| .linux.gidMappings = [{hostID: 100000, containerID: 0, size: 65536}]
+		| .mounts |= map(if .destination == "/sys/fs/cgroup" then .options -= ["ro"] else . end)'
+	runo --systemd-cgroup run -d --bundle "$BUNDLE" "$ID"
+	local dir=/sys/fs/cgroup/system.slice/runo-test-$ID.scope
+	[ "$(stat -c %u "$dir")" = 100000 ]
+	[ "$(stat -c %u "$dir/cgroup.procs")" = 100000 ]
+	[ "$(stat -c %u "$dir/memory.max")" = 0 ]
+	run runo --systemd-cgroup exec "$ID" sh -c 'stat -c %U /sys/fs/cgroup; mkdir /sys/fs/cgroup/sub && echo made'
+	[[ "$output" == *root*made* ]]
+	runo --systemd-cgroup delete -f "$ID"
+	# Read-only, it stays root's.
+	update_config '.mounts |= map(if .destination == "/sys/fs/cgroup" then .options += ["ro"] else . end)'
+	runo --systemd-cgroup run -d --bundle "$BUNDLE" "$ID"
+	[ "$(stat -c %u "$dir")" = 0 ]
+}
