@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,23 +77,13 @@ func unitProperty(name, text string) (systemd.Property, error) {
 	}
 	if strings.HasSuffix(name, "Sec") && !strings.HasSuffix(name, "USec") {
 		var sec float64
-		switch n := v.Value().(type) {
-		case byte:
-			sec = float64(n)
-		case int16:
-			sec = float64(n)
-		case uint16:
-			sec = float64(n)
-		case int32:
-			sec = float64(n)
-		case uint32:
-			sec = float64(n)
-		case int64:
-			sec = float64(n)
-		case uint64:
-			sec = float64(n)
-		case float64:
-			sec = n
+		switch n := reflect.ValueOf(v.Value()); n.Kind() {
+		case reflect.Int16, reflect.Int32, reflect.Int64:
+			sec = float64(n.Int())
+		case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			sec = float64(n.Uint())
+		case reflect.Float64:
+			sec = n.Float()
 		default:
 			return systemd.Property{}, fmt.Errorf("%s is in seconds: %q is not a number", name, text)
 		}
