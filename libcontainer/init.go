@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -344,13 +345,27 @@ func (p *userProcess) execOnStart() error {
 			return err
 		}
 	}
-	var err error
+	// Made before the filter: allocating after it may enter the runtime.
+	path, err := syscall.BytePtrFromString(p.path)
+	if err != nil {
+		return err
+	}
+	argv, err := syscall.SlicePtrFromStrings(p.args)
+	if err != nil {
+		return err
+	}
+	envv, err := syscall.SlicePtrFromStrings(p.env)
+	if err != nil {
+		return err
+	}
 	if p.seccomp != nil {
 		if _, err = seccomp.Load(p.seccomp); err != nil {
 			err = fmt.Errorf("linux.seccomp: %w", err)
 		}
 	}
-	if err == nil {
+	// No call (hence no stack check, where the runtime preempts) between
+	// the filter and startAndExec unless there are hooks to run.
+	if err == nil && len(p.startHooks) > 0 {
 		err = runHooks("startContainer", p.startHooks, p.hookState, "")
 	}
 	if err != nil {
@@ -359,12 +374,29 @@ func (p *userProcess) execOnStart() error {
 		}
 		return err
 	}
+	op, errno := startAndExec(fifo, path, &argv[0], &envv[0])
+	if op == "write" {
+		return fmt.Errorf("writing exec fifo: %w", errno)
+	}
+	fmt.Fprintf(os.Stderr, "exec %s: %v\n", p.path, errno)
+	return errExecFailed
+}
+
+// startAndExec tells start (the fifo, unless -1) that the process runs and
+// executes it, with raw system calls and no stack check: nothing may enter
+// the Go scheduler once the seccomp filter is on, since a strict profile
+// denies the futex calls it makes (seen under load: a preemption at a
+// function's stack check, then a failed futex wake, killed init). It
+// returns the call that failed.
+//
+//go:nosplit
+func startAndExec(fifo int, path *byte, argv, envv **byte) (string, syscall.Errno) {
 	if fifo >= 0 {
-		if _, err := unix.Write(fifo, []byte("0")); err != nil {
-			return fmt.Errorf("writing exec fifo: %w", err)
+		ok := [1]byte{'0'}
+		if _, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fifo), uintptr(unsafe.Pointer(&ok[0])), 1); errno != 0 {
+			return "write", errno
 		}
 	}
-	err = syscall.Exec(p.path, p.args, p.env)
-	fmt.Fprintf(os.Stderr, "exec %s: %v\n", p.path, err)
-	return errExecFailed
+	_, _, errno := syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(argv)), uintptr(unsafe.Pointer(envv)))
+	return "execve", errno
 }

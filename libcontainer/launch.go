@@ -69,9 +69,12 @@ func (l *launch) start() (*initProcess, error) {
 	}
 	defer child.Close()
 	cfg := &nsenter.Config{
-		Exe:        exe,
-		Args:       []string{"runo", "init"},
-		Env:        []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd()))},
+		Exe:  exe,
+		Args: []string{"runo", "init"},
+		// No asynchronous preemption in init: the signal it uses could
+		// land between the seccomp filter and execve, and a profile that
+		// denies rt_sigreturn then kills init (seen under load).
+		Env:        []string{syncFdEnv + "=" + strconv.Itoa(int(child.Fd())), "GODEBUG=asyncpreemptoff=1"},
 		Namespaces: l.namespaces,
 		Placed:     l.placed,
 		// Placed before it makes its namespaces, so that a new cgroup
