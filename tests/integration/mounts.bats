@@ -126,8 +126,8 @@ load helpers
 		done
 	) &
 	HOLDER_PID=$!
-	local ok=0
-	for i in $(seq 40); do
+	local ok=0 runs=${RACE_RUNS:-40}
+	for i in $(seq "$runs"); do
 		if runo run --bundle "$BUNDLE" "$ID" > /dev/null 2>&1; then
 			ok=$((ok + 1))
 		fi
@@ -139,7 +139,7 @@ load helpers
 	kill "$HOLDER_PID"
 	wait "$HOLDER_PID" 2>/dev/null || true
 	HOLDER_PID=
-	echo "$ok of 40 runs mounted"
+	echo "$ok of $runs runs mounted"
 	[ ! -e "$host/inside" ]
 	assert_no_leftovers "$ID"
 }

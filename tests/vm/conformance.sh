@@ -18,11 +18,21 @@ if ! command -v go > /dev/null; then
 	chmod +x /tmp/fakego/go
 	export PATH=/tmp/fakego:$PATH
 fi
+# Test directories on a tmpfs: under TCG, files cost half as much there.
+mkdir -p /var/tmp/fast && mount -t tmpfs -o mode=1777 runc-tests /var/tmp/fast
+export TMPDIR=/var/tmp/fast
 rc=0
 for driver in $drivers; do
 	[ $driver = systemd ] && export RUNC_USE_SYSTEMD=1
 	for f in "$@"; do
 		echo "## $driver: $f"
+		if [ "$f" = checkpoint.bats ]; then
+			# runc's lazy-pages test gives CRIU's page server 2 seconds to
+			# start, too few under TCG (~20 times slower than a host) when
+			# another guest shares the CPUs: this copy gives it 20.
+			sed 's/timeout 2 dd/timeout 20 dd/' "$suite/$f" > "$suite/checkpoint-tcg.bats"
+			f=checkpoint-tcg.bats
+		fi
 		script -q -e -c "bats --tap $suite/$f" /dev/null < /dev/null || rc=1
 	done
 done
