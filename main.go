@@ -1,4 +1,11 @@
 // Command runo is a low-level OCI container runtime, a drop-in for runc.
+//
+// Each runo process lives for milliseconds: the runtime's reading of cgroup
+// CPU limits at start (mountinfo, cgroup files) and its goroutine that
+// rereads them would only cost time.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (

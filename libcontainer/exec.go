@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -132,9 +133,16 @@ func (c *Container) execProcess(o ExecOpts) (*specs.Process, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the container's config: %w", err)
 		}
-		spec, err := ParseSpec(data)
-		if err != nil {
-			return nil, err
+		// The process alone: the rest of a config create checked is
+		// skipped unread, and json builds no decoder for its types.
+		var spec struct {
+			Process *specs.Process `json:"process"`
+		}
+		if err := json.Unmarshal(data, &spec); err != nil {
+			return nil, jsonError(data, err)
+		}
+		if spec.Process == nil {
+			return nil, errors.New("the container's config has no process")
 		}
 		p = spec.Process
 		p.Args = o.Args

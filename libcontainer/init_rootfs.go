@@ -13,7 +13,6 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 
-	"github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -185,7 +184,7 @@ func makeParentPrivate(path string) error {
 // mkdirAll creates a directory inside the rootfs and returns an O_PATH
 // handle to it.
 func (r *rootfs) mkdirAllHandle(path string) (*os.File, error) {
-	return pathrs.MkdirAllHandle(r.root, path, 0o755)
+	return mkdirAllInRoot(r.root, path, 0o755)
 }
 
 func (r *rootfs) mkdirAll(path string) error {
@@ -387,7 +386,7 @@ func readlinkat(dir int, name string) (string, error) {
 // onMounted runs fn on a freshly reopened handle of dest: the handle that
 // was mounted on refers to the directory below the new mount, not to it.
 func (r *rootfs) onMounted(dest string, fn func(path string) error) error {
-	mounted, err := pathrs.OpenatInRoot(r.root, dest)
+	mounted, err := openInRoot(r.root, dest)
 	if err != nil {
 		return err
 	}
@@ -605,7 +604,7 @@ func (r *rootfs) mountCgroup(m specs.Mount, opts parsedMount) error {
 	if err := unix.Mount("tmpfs", fdPath(target), "tmpfs", opts.flags&^unix.MS_RDONLY, "mode=755"); err != nil {
 		return err
 	}
-	tmpfs, err := pathrs.OpenatInRoot(r.root, m.Destination)
+	tmpfs, err := openInRoot(r.root, m.Destination)
 	if err != nil {
 		return err
 	}

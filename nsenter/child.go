@@ -20,7 +20,8 @@ func runtimeAfterFork()
 func runtimeAfterForkInChild()
 
 // childArgs holds everything the child reads. The parent fills it in before
-// the fork; the child only writes rec, in its own copy of memory.
+// the fork; the child writes only rec and joined, in its own copy of memory
+// or, with CLONE_VM, in the parent's while the parent waits.
 type childArgs struct {
 	clone3    *cloneArgs
 	tasksFds  []uintptr
@@ -37,14 +38,16 @@ type childArgs struct {
 	timensPath   *byte
 	timensData   []byte
 	fork         bool
-	keepFds      []uintptr
-	exeFd        uintptr
-	empty        *byte
-	argv, envv   **byte
-	statusW      uintptr
-	ackR, ackW   uintptr
-	rec          [4]uint32
-	ackBuf       [1]byte
+	// vfork: the children share the parent's memory (CLONE_VM|CLONE_VFORK).
+	vfork      bool
+	keepFds    []uintptr
+	exeFd      uintptr
+	empty      *byte
+	argv, envv **byte
+	statusW    uintptr
+	ackR, ackW uintptr
+	rec        [4]uint32
+	ackBuf     [1]byte
 }
 
 // cloneArgs is the kernel's struct clone_args (clone3(2)) up to its cgroup
@@ -62,9 +65,14 @@ func forkChild(a *childArgs) (int, syscall.Errno) {
 	runtimeBeforeFork()
 	var pid uintptr
 	var errno syscall.Errno
-	if a.clone3 != nil {
+	switch {
+	case a.vfork:
+		var e uintptr
+		pid, e = vforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3))
+		errno = syscall.Errno(e)
+	case a.clone3 != nil:
 		pid, _, errno = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
-	} else {
+	default:
 		pid, _, errno = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
 	}
 	if errno != 0 || pid != 0 {
@@ -154,7 +162,15 @@ func child(a *childArgs) {
 	if a.fork {
 		// CLONE_PARENT makes the caller of Start the parent of the process
 		// that executes, so it can wait for it; this child then exits.
-		pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, unix.CLONE_PARENT, 0, 0, 0, 0, 0)
+		var pid uintptr
+		var e syscall.Errno
+		if a.vfork {
+			var errno uintptr
+			pid, errno = vforkSyscall(syscall.SYS_CLONE, unix.CLONE_PARENT|unix.CLONE_VM|unix.CLONE_VFORK, 0)
+			e = syscall.Errno(errno)
+		} else {
+			pid, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, unix.CLONE_PARENT, 0, 0, 0, 0, 0)
+		}
 		if e != 0 {
 			fail(a, stepFork, 0, e)
 		}

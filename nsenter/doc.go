@@ -15,7 +15,12 @@
 // # What the child may do
 //
 // Between the fork and the exec the child runs on a copy of the parent's
-// memory with the Go runtime in an undefined state. The child function is
+// memory, or on that memory and stack themselves (CLONE_VM|CLONE_VFORK, when
+// the parent has nothing to do before the exec and no time namespace is
+// involved: the calling thread is suspended until the exec, as is the first
+// child while the second runs), with the Go runtime in an undefined state.
+// The clones are then made in assembly that keeps the caller's return
+// address in a register, as the child overwrites the stack below the frame. The child function is
 // therefore //go:nosplit and //go:norace, makes only raw system calls, never
 // allocates, never grows its stack, never takes a lock, and reads only data
 // the parent prepared before the fork (file descriptors, byte strings, flags).

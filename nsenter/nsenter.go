@@ -122,7 +122,7 @@ func Start(c *Config) (pid int, err error) {
 	unix.Close(ack[0])
 	if errno != 0 {
 		what := "forking"
-		if a.clone3 != nil && a.clone3.flags&^unix.CLONE_INTO_CGROUP != 0 {
+		if a.clone3 != nil && a.clone3.flags&^(unix.CLONE_INTO_CGROUP|unix.CLONE_VM|unix.CLONE_VFORK) != 0 {
 			what = fmt.Sprintf("creating namespaces %v", newNamespaces(c))
 		}
 		if c.Cgroup2 != nil {
@@ -181,7 +181,9 @@ func prepare(c *Config) (*childArgs, []joinedNS, error) {
 		}
 	}
 	sort.SliceStable(joined, func(i, j int) bool { return joinOrder[joined[i].Type] < joinOrder[joined[j].Type] })
+	joinsTime := false
 	for _, ns := range joined {
+		joinsTime = joinsTime || ns.Type == "time"
 		a.joinFds = append(a.joinFds, uintptr(ns.fd))
 		a.joinTypes = append(a.joinTypes, nsFlags[ns.Type])
 	}
@@ -197,6 +199,19 @@ func prepare(c *Config) (*childArgs, []joinedNS, error) {
 		a.clone3.flags |= uint64(a.unshareFlags &^ unix.CLONE_NEWCGROUP)
 		a.unshareFlags &= unix.CLONE_NEWCGROUP
 		a.fork = false
+	}
+	// When the parent has nothing to do before the exec (no id maps to
+	// write), the children may borrow its memory meanwhile: a copy of the
+	// page tables, and a fault at the parent's next write to each page it
+	// shares copy-on-write, cost more than the children's few system calls.
+	// Not with a time namespace, which a process sharing memory with its
+	// parent cannot enter.
+	if !a.wait && !a.newUser && !joinsTime && a.unshareFlags&unix.CLONE_NEWTIME == 0 {
+		if a.clone3 == nil {
+			a.clone3 = &cloneArgs{exitSignal: uint64(unix.SIGCHLD)}
+		}
+		a.clone3.flags |= unix.CLONE_VM | unix.CLONE_VFORK
+		a.vfork = true
 	}
 	if c.TimeOffsets != "" {
 		if a.unshareFlags&unix.CLONE_NEWTIME == 0 {

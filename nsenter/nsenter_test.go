@@ -159,6 +159,10 @@ func TestErrorsNameTheStep(t *testing.T) {
 		{"placement refused", Config{Placed: func(int) error { return fmt.Errorf("no cgroup for you") }},
 			"no cgroup for you"},
 		{"unknown type", Config{Namespaces: []Namespace{{Type: "bogus"}}}, `unknown namespace type "bogus"`},
+		// Born in its namespaces, the child borrows the caller's memory
+		// (CLONE_VFORK): its failure comes back the same way.
+		{"kept descriptor missing", Config{Namespaces: []Namespace{{Type: "uts"}}, KeepFds: []int{987}},
+			"keeping file descriptor 987 open: bad file descriptor"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
