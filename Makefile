@@ -8,7 +8,7 @@ BATS    ?= bats
 # (runo run: -1.5 ms of ~18 measured); error offsets are exact.
 export GOEXPERIMENT := jsonv2
 
-.PHONY: all deps demo install test unit integration e2e test-vm conformance conformance-vm vm-all stress fuzz bench bench-criu clean
+.PHONY: all deps demo install test unit integration e2e test-vm conformance conformance-vm vm-images vm-all stress fuzz bench bench-criu clean
 
 all: runo build/man build/completion
 
@@ -97,26 +97,30 @@ conformance-vm: runo
 		'$(VM_ENV) tests/vm/run.sh tests/vm/conformance.sh systemd $(VM_CONFORMANCE)'
 	$(VM_ENV) V2VM_TIMEOUT=1200 tests/vm/run.sh tests/vm/conformance.sh checkpoint.bats
 
+# The guest's images (tests/vm/setup.sh; kept once built).
+vm-images:
+	$(VM_ENV) tests/vm/setup.sh
+
 # make test-vm and make conformance-vm in one schedule of two guests, as
 # .ci/run runs them (after make conformance, which fetches runc's suite):
 # each runs half of runo's suite, then runc's tests with one driver (with
 # cgroupfs, the cgroups, update and events files: runo's cgroups_v2.bats
 # covers delete and kill there); the first then runs runc's checkpoint tests
-# with both drivers, and runo's cgroup v1 files in a guest booted with v1.
-VM_ALL_B = $(VM_LANE1) security hooks
+# with both drivers, the second runo's cgroup v1 files in a guest booted
+# with cgroup v1.
+VM_ALL_B = crash mounts errors process attacks cgroups_v2 security hooks
 VM_ALL_A = $(filter-out $(VM_ALL_B),$(basename $(notdir $(wildcard tests/integration/*.bats))))
-vm-all: runo build/rootfs build/peer
-	$(VM_ENV) tests/vm/setup.sh
+vm-all: runo build/rootfs build/peer vm-images
 	tests/vm/lanes.sh \
 		'$(VM_ENV) V2VM_TIMEOUT=3600 tests/vm/run.sh tests/vm/then.sh \
 			"tests/vm/test-vm.sh $(VM_ALL_A:%=tests/integration/%.bats)" \
 			"tests/vm/conformance.sh cgroupfs cgroups.bats update.bats events.bats" \
-			"tests/vm/conformance.sh checkpoint.bats"; rc=$$?; \
-			$(VM_ENV) V2VM_APPEND="systemd.unified_cgroup_hierarchy=0" tests/vm/run.sh \
-			tests/vm/test-vm.sh tests/integration/systemd.bats tests/integration/cgroups.bats || rc=1; exit $$rc' \
+			"tests/vm/conformance.sh checkpoint.bats"' \
 		'$(VM_ENV) V2VM_TIMEOUT=3600 tests/vm/run.sh tests/vm/then.sh \
-			"tests/vm/test-vm.sh --smoke $(VM_ALL_B:%=tests/integration/%.bats)" \
-			"tests/vm/conformance.sh systemd $(VM_CONFORMANCE)"'
+			"tests/vm/test-vm.sh --podman $(VM_ALL_B:%=tests/integration/%.bats)" \
+			"tests/vm/conformance.sh systemd $(VM_CONFORMANCE)"; rc=$$?; \
+			$(VM_ENV) V2VM_APPEND="systemd.unified_cgroup_hierarchy=0" tests/vm/run.sh \
+			tests/vm/test-vm.sh tests/integration/systemd.bats tests/integration/cgroups.bats || rc=1; exit $$rc'
 
 # The crash and leak tests at length: runo killed at 34 moments of each
 # command, 8 loops of 100 lifecycles, 1000 lifecycles counted for leaks.
