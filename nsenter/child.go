@@ -67,9 +67,7 @@ func forkChild(a *childArgs) (int, syscall.Errno) {
 	var errno syscall.Errno
 	switch {
 	case a.vfork:
-		var e uintptr
-		pid, e = vforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3))
-		errno = syscall.Errno(e)
+		pid, errno = vforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3))
 	case a.clone3 != nil:
 		pid, _, errno = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
 	default:
@@ -165,9 +163,7 @@ func child(a *childArgs) {
 		var pid uintptr
 		var e syscall.Errno
 		if a.vfork {
-			var errno uintptr
-			pid, errno = vforkSyscall(syscall.SYS_CLONE, unix.CLONE_PARENT|unix.CLONE_VM|unix.CLONE_VFORK, 0)
-			e = syscall.Errno(errno)
+			pid, e = vforkSyscall(syscall.SYS_CLONE, unix.CLONE_PARENT|unix.CLONE_VM|unix.CLONE_VFORK, 0)
 		} else {
 			pid, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, unix.CLONE_PARENT, 0, 0, 0, 0, 0)
 		}

@@ -20,10 +20,11 @@
 // involved: the calling thread is suspended until the exec, as is the first
 // child while the second runs), with the Go runtime in an undefined state.
 // The clones are then made in assembly that keeps the caller's return
-// address in a register, as the child overwrites the stack below the frame. The child function is
-// therefore //go:nosplit and //go:norace, makes only raw system calls, never
-// allocates, never grows its stack, never takes a lock, and reads only data
-// the parent prepared before the fork (file descriptors, byte strings, flags).
+// address in a register, as the child overwrites the stack below the frame.
+// The child function is therefore //go:nosplit and //go:norace, makes only
+// raw system calls, never allocates, never grows its stack, never takes a
+// lock, and reads only data the parent prepared before the fork (file
+// descriptors, byte strings, flags).
 // The runtime spoils the stack guard during the fork, so a call to anything
 // that could grow the stack crashes in testing rather than misbehaving later.
 //
