@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
@@ -42,6 +43,11 @@ func (e *codedError) Unwrap() error { return e.err }
 // Main runs the command line and returns runo's exit status.
 func Main(args []string) int {
 	app := newApp()
+	if c := commandIn(app, args); c != nil {
+		// urfave/cli prepares every command's flags and help at each start
+		// (a fifth of a millisecond); a runo process runs one command.
+		app.Commands = []*cli.Command{c}
+	}
 	err := app.Run(context.Background(), args)
 	var code exitError
 	var coded *codedError
@@ -56,6 +62,41 @@ func Main(args []string) int {
 	}
 	logError(err)
 	return 1
+}
+
+// commandIn returns the command of root that args name, past root's own
+// flags, or nil when it cannot tell (an unknown flag, "--", help, no command).
+func commandIn(root *cli.Command, args []string) *cli.Command {
+	takesValue := map[string]bool{"help": false, "h": false, "version": false, "v": false, "generate-shell-completion": false}
+	for _, f := range root.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, name := range f.Names() {
+			takesValue[name] = !isBool
+		}
+	}
+	for i := 1; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" || arg == "-" {
+			return nil
+		}
+		if !strings.HasPrefix(arg, "-") {
+			for _, c := range root.Commands {
+				if c.Name == arg {
+					return c
+				}
+			}
+			return nil
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		value, known := takesValue[name]
+		if !known {
+			return nil
+		}
+		if value && !hasValue {
+			i++
+		}
+	}
+	return nil
 }
 
 // App is runo's command line, for Main and for what is generated from
