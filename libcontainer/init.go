@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -34,27 +33,26 @@ func Init() int {
 		return 1
 	}
 	conn := os.NewFile(uintptr(fd), "sync")
-	dec := json.NewDecoder(conn)
-	var b bootstrap
-	if err := dec.Decode(&b); err != nil {
-		// The runtime went away before sending anything: nothing to do.
+	b, err := recvBootstrap(conn)
+	if err != nil {
+		// The runtime went away before sending anything, or sent what
+		// this runo cannot read: it learns of it from init's exit.
 		return 1
 	}
-	enc := json.NewEncoder(conn)
 	if b.Debug {
-		initDebug = func(msg string) { enc.Encode(initMsg{Type: msgLog, Error: msg}) }
+		initDebug = func(msg string) { sendMsg(conn, initMsg{Type: msgLog, Error: msg}) }
 	}
 	debugf("child process in init(): setting up container %s", b.ID)
-	p, err := setupInit(conn, dec, &b)
+	p, err := setupInit(conn, b)
 	if err != nil {
-		enc.Encode(initMsg{Type: msgError, Error: err.Error()})
+		sendMsg(conn, initMsg{Type: msgError, Error: err.Error()})
 		return 1
 	}
 	if b.Exec != nil {
 		debugf("setns_init: about to exec %s", p.path)
 	}
 	debugf("init: closing the pipe to signal completion")
-	if err := enc.Encode(initMsg{Type: msgReady}); err != nil {
+	if err := sendMsg(conn, initMsg{Type: msgReady}); err != nil {
 		return 1
 	}
 	initDebug = nil
@@ -83,7 +81,7 @@ func debugf(format string, args ...any) {
 }
 
 // setupInit sets up the container (create) or the process (exec).
-func setupInit(conn *os.File, dec *json.Decoder, b *bootstrap) (*userProcess, error) {
+func setupInit(conn *os.File, b *bootstrap) (*userProcess, error) {
 	if err := knowLastCap(b); err != nil {
 		return nil, err
 	}
@@ -94,7 +92,7 @@ func setupInit(conn *os.File, dec *json.Decoder, b *bootstrap) (*userProcess, er
 	if err != nil {
 		return nil, err
 	}
-	link := runtimeLink{hooks: func() error { return createHooks(conn, dec, b, spec) }}
+	link := runtimeLink{hooks: func() error { return createHooks(conn, b, spec) }}
 	if b.MountSourceFd > 0 {
 		link.mountSource = mountSourceFrom(conn, os.NewFile(uintptr(b.MountSourceFd), "mount source"))
 	}
@@ -111,9 +109,8 @@ type runtimeLink struct {
 // mountSourceFrom asks the runtime for mount sources on conn and receives
 // them on sock.
 func mountSourceFrom(conn, sock *os.File) func(i int) (*os.File, error) {
-	enc := json.NewEncoder(conn)
 	return func(i int) (*os.File, error) {
-		if err := enc.Encode(initMsg{Type: msgMountSource, Mount: i}); err != nil {
+		if err := sendMsg(conn, initMsg{Type: msgMountSource, Mount: i}); err != nil {
 			return nil, fmt.Errorf("asking the runtime for the source: %w", err)
 		}
 		f, _, err := recvFd(sock)
@@ -177,15 +174,15 @@ func setupExec(sys initSys, b *bootstrap) (*userProcess, error) {
 // createHooks runs the hooks of create at their point, mounts made and
 // before pivot_root: prestart and createRuntime by the runtime, then
 // createContainer here, in the container's namespaces.
-func createHooks(conn *os.File, dec *json.Decoder, b *bootstrap, spec *specs.Spec) error {
+func createHooks(conn *os.File, b *bootstrap, spec *specs.Spec) error {
 	if !hasCreateHooks(spec.Hooks) {
 		return nil
 	}
-	if err := json.NewEncoder(conn).Encode(initMsg{Type: msgHooks}); err != nil {
+	if err := sendMsg(conn, initMsg{Type: msgHooks}); err != nil {
 		return fmt.Errorf("asking the runtime for its hooks: %w", err)
 	}
-	var msg initMsg
-	if err := dec.Decode(&msg); err != nil {
+	msg, err := recvMsg(conn)
+	if err != nil {
 		return fmt.Errorf("waiting for the runtime's hooks: %w", err)
 	}
 	if msg.Type != msgHooksDone {

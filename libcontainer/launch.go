@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,8 +45,6 @@ type initProcess struct {
 	// debug takes init's log lines, when --debug asked for them.
 	debug func(string)
 	conn  *os.File
-	enc   *json.Encoder
-	dec   *json.Decoder
 }
 
 // start starts `runo init` inside the namespaces and cgroups of l, holding
@@ -109,7 +106,7 @@ func (l *launch) start() (*initProcess, error) {
 	if l.debug != nil {
 		l.debug(fmt.Sprintf("nsexec: runo init started as pid %d", pid))
 	}
-	return &initProcess{pid: pid, debug: l.debug, conn: conn, enc: json.NewEncoder(conn), dec: json.NewDecoder(conn)}, nil
+	return &initProcess{pid: pid, debug: l.debug, conn: conn}, nil
 }
 
 // send writes the bootstrap, the first thing init reads.
@@ -118,7 +115,7 @@ func (p *initProcess) send(b *bootstrap) error {
 		// runc's words, which its tests and users look for.
 		p.debug(fmt.Sprintf("seccomp filter flags: %d", b.Seccomp.LoadFlags()))
 	}
-	if err := p.enc.Encode(b); err != nil {
+	if err := sendBootstrap(p.conn, b); err != nil {
 		return fmt.Errorf("sending the bootstrap to runo init: %w", err)
 	}
 	return nil
@@ -132,9 +129,9 @@ var errInitExited = errors.New("runo init exited before it was ready")
 // the create hooks, hooks runs the runtime's and init is told to go on.
 func (p *initProcess) await(hooks func() error) error {
 	for {
-		var msg initMsg
-		if err := p.dec.Decode(&msg); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) {
+		msg, err := recvMsg(p.conn)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, unix.ECONNRESET) {
 				return errInitExited
 			}
 			return fmt.Errorf("reading from runo init: %w", err)
@@ -159,7 +156,7 @@ func (p *initProcess) await(hooks func() error) error {
 			if err := hooks(); err != nil {
 				return err
 			}
-			if err := p.enc.Encode(initMsg{Type: msgHooksDone}); err != nil {
+			if err := sendMsg(p.conn, initMsg{Type: msgHooksDone}); err != nil {
 				return fmt.Errorf("writing to runo init: %w", err)
 			}
 		default:
