@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -11,13 +12,19 @@ import (
 
 // capByName maps "CAP_CHOWN" and the like to the capability.
 func capByName(name string) (capability.Cap, bool) {
-	for _, c := range capability.ListKnown() {
-		if "CAP_"+strings.ToUpper(c.String()) == name {
-			return c, true
-		}
-	}
-	return 0, false
+	c, ok := capNames()[name]
+	return c, ok
 }
+
+// capNames is built once: a spec names each capability in up to five sets.
+var capNames = sync.OnceValue(func() map[string]capability.Cap {
+	known := capability.ListKnown()
+	m := make(map[string]capability.Cap, len(known))
+	for _, c := range known {
+		m["CAP_"+strings.ToUpper(c.String())] = c
+	}
+	return m
+})
 
 // capSets are process.capabilities by set, in config.json's order.
 func capSets(pc *specs.LinuxCapabilities) []struct {
