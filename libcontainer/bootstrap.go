@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -33,8 +32,9 @@ const syncFdEnv = "_RUNO_SYNC_FD"
 
 // bootstrap is what the runtime tells init, through the sync socket.
 type bootstrap struct {
-	ID     string
-	Config []byte
+	ID string
+	// Spec is config.json as the runtime read it, for create.
+	Spec   *specs.Spec
 	Bundle string
 	Rootfs string
 	// FifoFd is init's descriptor of exec.fifo (O_PATH), inherited: the
@@ -98,12 +98,16 @@ const (
 	msgMountSource = "mount-source"
 )
 
-// The encoding of the sync socket's messages. JSON would cost each side
-// ~0.1 ms for its reflection over the types before the first message
-// (measured: init's decode of an exec's bootstrap); these few types are
-// written out field by field instead. Each message is a frame: its length as 4 bytes,
-// little-endian, then its fields in a fixed order, integers as varints,
-// strings and byte slices after their length.
+//go:generate go run ./internal/genspecwire
+
+// The encoding of the sync socket's messages. JSON costs each process
+// ~0.1 ms of reflection over the types before its first message, and init's
+// decode of config.json took ~0.25 ms; these types are written out field by
+// field instead, the spec's by internal/genspecwire (spec_wire.go). Each
+// message is a frame: its length as 4 bytes, little-endian, then its fields
+// in a fixed order, integers as varints, strings and byte slices after
+// their length, the spec's slices and maps after their length plus one (0
+// for nil).
 
 // maxFrame bounds what a reader allocates for one frame; a bootstrap
 // carries config.json and a compiled seccomp program.
@@ -162,13 +166,6 @@ func (e *encoder) bool(v bool) {
 	}
 }
 
-func (e *encoder) strings(v []string) {
-	e.uint(uint64(len(v)))
-	for _, s := range v {
-		e.string(s)
-	}
-}
-
 // decoder reads fields back from a payload. The first error sticks: the
 // fields after it read as zero.
 type decoder struct {
@@ -200,26 +197,20 @@ func (d *decoder) int() int64 {
 
 func (d *decoder) bool() bool { return d.uint() != 0 }
 
-func (d *decoder) uint32() uint32 {
-	v := d.uint()
-	if v > math.MaxUint32 {
-		d.fail()
-	}
-	return uint32(v)
-}
-
-func (d *decoder) int32() int32 {
-	v := d.int()
-	if v < math.MinInt32 || v > math.MaxInt32 {
-		d.fail()
-	}
-	return int32(v)
-}
-
 // length reads a count of items of at least one byte each.
 func (d *decoder) length() int {
 	n := d.uint()
 	if n > uint64(len(d.b)) {
+		d.fail()
+		return 0
+	}
+	return int(n)
+}
+
+// count reads the length plus one of a spec's slice or map, 0 for nil.
+func (d *decoder) count() int {
+	n := d.uint()
+	if n > uint64(len(d.b))+1 {
 		d.fail()
 		return 0
 	}
@@ -244,18 +235,6 @@ func (d *decoder) string() string {
 	return v
 }
 
-func (d *decoder) strings() []string {
-	n := d.length()
-	if n == 0 {
-		return nil
-	}
-	v := make([]string, n)
-	for i := range v {
-		v[i] = d.string()
-	}
-	return v
-}
-
 func (d *decoder) fail() {
 	if d.err == nil {
 		d.err = errShortMessage
@@ -271,26 +250,6 @@ func (d *decoder) end() error {
 	return d.err
 }
 
-// typedStrings and fromStrings convert the spec's string-typed lists.
-func typedStrings[T ~string](v []T) []string {
-	out := make([]string, len(v))
-	for i, s := range v {
-		out[i] = string(s)
-	}
-	return out
-}
-
-func fromStrings[T ~string](v []string) []T {
-	if v == nil {
-		return nil
-	}
-	out := make([]T, len(v))
-	for i, s := range v {
-		out[i] = T(s)
-	}
-	return out
-}
-
 func (e *encoder) initMsg(m initMsg) {
 	e.string(m.Type)
 	e.string(m.Error)
@@ -303,7 +262,10 @@ func (d *decoder) initMsg() initMsg {
 
 func (e *encoder) bootstrap(b *bootstrap) {
 	e.string(b.ID)
-	e.bytes(b.Config)
+	e.bool(b.Spec != nil)
+	if b.Spec != nil {
+		e.specSpec(b.Spec)
+	}
 	e.string(b.Bundle)
 	e.string(b.Rootfs)
 	for _, n := range []int{b.FifoFd, b.MountSourceFd, b.PreserveFds, b.ListenFds, b.Pid, b.ConsoleFd, b.SeccompFd, b.LastCap} {
@@ -327,23 +289,25 @@ func (e *encoder) bootstrap(b *bootstrap) {
 	}
 	e.bool(b.Exec != nil)
 	if b.Exec != nil {
-		e.process(b.Exec)
+		e.specProcess(b.Exec)
 	}
 	e.bool(b.Personality != nil)
-	if p := b.Personality; p != nil {
-		e.string(string(p.Domain))
-		e.strings(typedStrings(p.Flags))
+	if b.Personality != nil {
+		e.specLinuxPersonality(b.Personality)
 	}
 	e.bool(b.MemoryPolicy != nil)
-	if p := b.MemoryPolicy; p != nil {
-		e.string(string(p.Mode))
-		e.string(p.Nodes)
-		e.strings(typedStrings(p.Flags))
+	if b.MemoryPolicy != nil {
+		e.specLinuxMemoryPolicy(b.MemoryPolicy)
 	}
 }
 
 func (d *decoder) bootstrap() *bootstrap {
-	b := &bootstrap{ID: d.string(), Config: d.bytes(), Bundle: d.string(), Rootfs: d.string()}
+	b := &bootstrap{ID: d.string()}
+	if d.bool() {
+		b.Spec = new(specs.Spec)
+		d.specSpec(b.Spec)
+	}
+	b.Bundle, b.Rootfs = d.string(), d.string()
 	for _, n := range []*int{&b.FifoFd, &b.MountSourceFd, &b.PreserveFds, &b.ListenFds, &b.Pid, &b.ConsoleFd, &b.SeccompFd, &b.LastCap} {
 		*n = int(d.int())
 	}
@@ -359,126 +323,18 @@ func (d *decoder) bootstrap() *bootstrap {
 		b.Seccomp = &seccomp.Program{BPF: d.bytes(), Flags: uint(d.uint()), Notify: d.bool(), ListenerPath: d.string(), ListenerMetadata: d.string()}
 	}
 	if d.bool() {
-		b.Exec = d.process()
+		b.Exec = new(specs.Process)
+		d.specProcess(b.Exec)
 	}
 	if d.bool() {
-		b.Personality = &specs.LinuxPersonality{Domain: specs.LinuxPersonalityDomain(d.string()), Flags: fromStrings[specs.LinuxPersonalityFlag](d.strings())}
+		b.Personality = new(specs.LinuxPersonality)
+		d.specLinuxPersonality(b.Personality)
 	}
 	if d.bool() {
-		b.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MemoryPolicyModeType(d.string()), Nodes: d.string(), Flags: fromStrings[specs.MemoryPolicyFlagType](d.strings())}
+		b.MemoryPolicy = new(specs.LinuxMemoryPolicy)
+		d.specLinuxMemoryPolicy(b.MemoryPolicy)
 	}
 	return b
-}
-
-func (e *encoder) process(p *specs.Process) {
-	e.bool(p.Terminal)
-	e.bool(p.ConsoleSize != nil)
-	if s := p.ConsoleSize; s != nil {
-		e.uint(uint64(s.Height))
-		e.uint(uint64(s.Width))
-	}
-	u := &p.User
-	e.uint(uint64(u.UID))
-	e.uint(uint64(u.GID))
-	e.bool(u.Umask != nil)
-	if u.Umask != nil {
-		e.uint(uint64(*u.Umask))
-	}
-	e.uint(uint64(len(u.AdditionalGids)))
-	for _, g := range u.AdditionalGids {
-		e.uint(uint64(g))
-	}
-	e.string(u.Username)
-	e.strings(p.Args)
-	e.string(p.CommandLine)
-	e.strings(p.Env)
-	e.string(p.Cwd)
-	e.bool(p.Capabilities != nil)
-	if c := p.Capabilities; c != nil {
-		for _, set := range [][]string{c.Bounding, c.Effective, c.Inheritable, c.Permitted, c.Ambient} {
-			e.strings(set)
-		}
-	}
-	e.uint(uint64(len(p.Rlimits)))
-	for _, r := range p.Rlimits {
-		e.string(r.Type)
-		e.uint(r.Hard)
-		e.uint(r.Soft)
-	}
-	e.bool(p.NoNewPrivileges)
-	e.string(p.ApparmorProfile)
-	e.bool(p.OOMScoreAdj != nil)
-	if p.OOMScoreAdj != nil {
-		e.int(int64(*p.OOMScoreAdj))
-	}
-	e.bool(p.Scheduler != nil)
-	if s := p.Scheduler; s != nil {
-		e.string(string(s.Policy))
-		e.int(int64(s.Nice))
-		e.int(int64(s.Priority))
-		e.strings(typedStrings(s.Flags))
-		e.uint(s.Runtime)
-		e.uint(s.Deadline)
-		e.uint(s.Period)
-	}
-	e.string(p.SelinuxLabel)
-	e.bool(p.IOPriority != nil)
-	if prio := p.IOPriority; prio != nil {
-		e.string(string(prio.Class))
-		e.int(int64(prio.Priority))
-	}
-	e.bool(p.ExecCPUAffinity != nil)
-	if a := p.ExecCPUAffinity; a != nil {
-		e.string(a.Initial)
-		e.string(a.Final)
-	}
-}
-
-func (d *decoder) process() *specs.Process {
-	p := &specs.Process{Terminal: d.bool()}
-	if d.bool() {
-		p.ConsoleSize = &specs.Box{Height: uint(d.uint()), Width: uint(d.uint())}
-	}
-	u := &p.User
-	u.UID, u.GID = d.uint32(), d.uint32()
-	if d.bool() {
-		umask := d.uint32()
-		u.Umask = &umask
-	}
-	if n := d.length(); n > 0 {
-		u.AdditionalGids = make([]uint32, n)
-		for i := range u.AdditionalGids {
-			u.AdditionalGids[i] = d.uint32()
-		}
-	}
-	u.Username = d.string()
-	p.Args, p.CommandLine, p.Env, p.Cwd = d.strings(), d.string(), d.strings(), d.string()
-	if d.bool() {
-		p.Capabilities = &specs.LinuxCapabilities{Bounding: d.strings(), Effective: d.strings(), Inheritable: d.strings(), Permitted: d.strings(), Ambient: d.strings()}
-	}
-	if n := d.length(); n > 0 {
-		p.Rlimits = make([]specs.POSIXRlimit, n)
-		for i := range p.Rlimits {
-			p.Rlimits[i] = specs.POSIXRlimit{Type: d.string(), Hard: d.uint(), Soft: d.uint()}
-		}
-	}
-	p.NoNewPrivileges, p.ApparmorProfile = d.bool(), d.string()
-	if d.bool() {
-		adj := int(d.int())
-		p.OOMScoreAdj = &adj
-	}
-	if d.bool() {
-		p.Scheduler = &specs.Scheduler{Policy: specs.LinuxSchedulerPolicy(d.string()), Nice: d.int32(), Priority: d.int32(),
-			Flags: fromStrings[specs.LinuxSchedulerFlag](d.strings()), Runtime: d.uint(), Deadline: d.uint(), Period: d.uint()}
-	}
-	p.SelinuxLabel = d.string()
-	if d.bool() {
-		p.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPriorityClass(d.string()), Priority: int(d.int())}
-	}
-	if d.bool() {
-		p.ExecCPUAffinity = &specs.CPUAffinity{Initial: d.string(), Final: d.string()}
-	}
-	return p
 }
 
 // sendMsg and recvMsg carry the sync socket's messages after the bootstrap.

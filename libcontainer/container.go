@@ -289,7 +289,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 		}
 	}
 	l.inherit = append(l.inherit, fifo)
-	b := c.bootstrapOf(config, o, fifo)
+	b := c.bootstrapOf(spec, o, fifo)
 	if cons != nil {
 		b.ConsoleFd = int(cons.child.Fd())
 	}
@@ -389,12 +389,11 @@ func (c *Container) mountSources(spec *specs.Spec) (*socketEnds, error) {
 type socketEnds struct{ parent, child *os.File }
 
 // bootstrapOf is what create tells init, but for what only init's start
-// decides (its pid, the seccomp program, the descriptors it inherits). config.json goes
-// as read, cheaper than encoding the spec again.
-func (c *Container) bootstrapOf(config []byte, o CreateOpts, fifo *os.File) *bootstrap {
+// decides (its pid, the seccomp program, the descriptors it inherits).
+func (c *Container) bootstrapOf(spec *specs.Spec, o CreateOpts, fifo *os.File) *bootstrap {
 	st := c.State
 	return &bootstrap{
-		ID: o.ID, Config: config, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifo.Fd()), NoPivot: o.NoPivot,
+		ID: o.ID, Spec: spec, Bundle: st.Bundle, Rootfs: st.Rootfs, FifoFd: int(fifo.Fd()), NoPivot: o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring, PreserveFds: o.ListenFds + o.PreserveFds, ListenFds: o.ListenFds,
 		CgroupPaths: st.CgroupPaths, Debug: c.debug != nil,
 	}

@@ -15,8 +15,9 @@
 //
 // The runtime validates config.json once (Validate, errors naming the JSON
 // path), starts init through nsenter (launch.go) and sends it the
-// bootstrap, which carries config.json as read. init applies, in the order
-// setup and setupProcess fix (init_sys.go is their seam to the kernel):
+// bootstrap, which carries the spec as decoded, field by field. init
+// applies, in the order setup and setupProcess fix (init_sys.go is their
+// seam to the kernel):
 //
 //	config.json field                 applied by                               side
 //	root.path                         RootfsPath, rootfs.prepare               runtime, init

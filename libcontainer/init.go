@@ -88,9 +88,9 @@ func setupInit(conn *os.File, b *bootstrap) (*userProcess, error) {
 	if b.Exec != nil {
 		return setupExec(realInit{}, b)
 	}
-	spec, err := ParseSpec(b.Config)
-	if err != nil {
-		return nil, err
+	spec := b.Spec
+	if spec == nil {
+		return nil, errors.New("the bootstrap has no spec")
 	}
 	link := runtimeLink{hooks: func() error { return createHooks(conn, b, spec) }}
 	if b.MountSourceFd > 0 {

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -57,11 +56,7 @@ func testBootstrap(t *testing.T, spec *specs.Spec) (*bootstrap, *specs.Spec) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close(); w.Close() })
-	config, err := json.Marshal(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &bootstrap{ID: "c", Config: config, FifoFd: int(r.Fd())}, spec
+	return &bootstrap{ID: "c", Spec: spec, FifoFd: int(r.Fd())}, spec
 }
 
 func ordered(t *testing.T, got []string, want string) {
