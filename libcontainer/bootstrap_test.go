@@ -125,21 +125,24 @@ func TestWireDamaged(t *testing.T) {
 
 // spec_wire.go is what internal/genspecwire writes for the spec as vendored
 // now: after an update of runtime-spec, `go generate ./libcontainer`.
-func TestSpecWireGenerated(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "spec_wire.go")
-	cmd := exec.Command("go", "run", "./internal/genspecwire", out)
+func TestSpecWireGenerated(t *testing.T) { checkGenerated(t, "genspecwire", "spec_wire.go") }
+
+// checkGenerated fails when file is not what internal/gen writes.
+func checkGenerated(t *testing.T, gen, file string) {
+	out := filepath.Join(t.TempDir(), file)
+	cmd := exec.Command("go", "run", "./internal/"+gen, out)
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("genspecwire: %v\n%s", err, msg)
+		t.Fatalf("%s: %v\n%s", gen, err, msg)
 	}
 	want, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile("spec_wire.go")
+	got, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Error("spec_wire.go is not what internal/genspecwire writes: run go generate ./libcontainer")
+		t.Errorf("%s is not what internal/%s writes: run go generate ./libcontainer", file, gen)
 	}
 }

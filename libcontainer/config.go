@@ -53,8 +53,14 @@ func LoadProcess(path string) (*specs.Process, error) {
 	return &p, nil
 }
 
-// ParseSpec decodes a config.json.
+// ParseSpec decodes a config.json: with jscan, or, when it gives up, with
+// encoding/json, whose errors name what is wrong.
+//
+//go:generate go run ./internal/genspecjson
 func ParseSpec(data []byte) (*specs.Spec, error) {
+	if spec := readSpec(data); spec != nil {
+		return spec, nil
+	}
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
 		return nil, jsonError(data, err)

@@ -133,13 +133,18 @@ func (c *Container) execProcess(o ExecOpts) (*specs.Process, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the container's config: %w", err)
 		}
-		// The process alone: the rest of a config create checked is
-		// skipped unread, and json builds no decoder for its types.
-		var spec struct {
-			Process *specs.Process `json:"process"`
-		}
-		if err := json.Unmarshal(data, &spec); err != nil {
-			return nil, jsonError(data, err)
+		// With json, the process alone: the rest of a config create
+		// checked is skipped unread.
+		spec := readSpec(data)
+		if spec == nil {
+			spec = new(specs.Spec)
+			var proc struct {
+				Process *specs.Process `json:"process"`
+			}
+			if err := json.Unmarshal(data, &proc); err != nil {
+				return nil, jsonError(data, err)
+			}
+			spec.Process = proc.Process
 		}
 		if spec.Process == nil {
 			return nil, errors.New("the container's config has no process")

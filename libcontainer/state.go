@@ -205,6 +205,9 @@ func (h *handle) close() { unix.Close(h.fd) }
 func (h *handle) load() (*State, error) {
 	data, err := readRegular(filepath.Join(h.dir, stateFile))
 	if err == nil {
+		if st := readState(data); st != nil {
+			return st, nil
+		}
 		var st State
 		if err = json.Unmarshal(data, &st); err == nil {
 			return &st, nil
