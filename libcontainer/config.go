@@ -46,6 +46,9 @@ func LoadProcess(path string) (*specs.Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading process file: %w", err)
 	}
+	if p := readProcess(data); p != nil {
+		return p, nil
+	}
 	var p specs.Process
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, jsonError(data, err))

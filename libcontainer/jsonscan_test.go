@@ -28,6 +28,23 @@ func sameAsJSON(t *testing.T, data []byte) (read bool) {
 	return true
 }
 
+// sameProcessAsJSON is sameAsJSON for an exec --process file.
+func sameProcessAsJSON(t *testing.T, data []byte) (read bool) {
+	t.Helper()
+	fast := readProcess(data)
+	if fast == nil {
+		return false
+	}
+	var slow specs.Process
+	if err := json.Unmarshal(data, &slow); err != nil {
+		t.Fatalf("jscan read %q, which json refuses: %v", data, err)
+	}
+	if !reflect.DeepEqual(*fast, slow) {
+		t.Fatalf("jscan and json read %q differently:\n%#v\n%#v", data, *fast, slow)
+	}
+	return true
+}
+
 func TestSpecJSON(t *testing.T) {
 	var full specs.Spec
 	n := 0
@@ -43,6 +60,16 @@ func TestSpecJSON(t *testing.T) {
 	}
 	if got := readSpec(data); !reflect.DeepEqual(*got, full) {
 		t.Fatalf("jscan's reading differs from the config written:\n%#v\n%#v", *got, full)
+	}
+	proc, err := json.Marshal(full.Process)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameProcessAsJSON(t, proc) || !reflect.DeepEqual(*readProcess(proc), *full.Process) {
+		t.Fatal("jscan did not read a process with every field set as written")
+	}
+	if sameProcessAsJSON(t, []byte(`{"args": ["sh"], "Cwd": "/"}`)) {
+		t.Error("jscan read a process whose name matches only without case")
 	}
 	def, err := json.MarshalIndent(DefaultSpec(), "", "\t")
 	if err != nil {
@@ -93,8 +120,10 @@ func FuzzSpecJSON(f *testing.F) {
 	f.Add(def)
 	f.Add([]byte(`{"process": {"args": ["a\"\u00e9"], "user": {"uid": 1}}, "annotations": {"k": "v"}, "x": [1.5, null]}`))
 	f.Add([]byte(`{"linux": {"resources": {"blockIO": {"weightDevice": [{"major": 8, "weight": 10}]}}}}`))
+	f.Add([]byte(`{"args": ["sh"], "cwd": "/", "env": ["A=1"], "user": {"uid": 0, "gid": 0}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameAsJSON(t, data)
+		sameProcessAsJSON(t, data)
 	})
 }
 
@@ -133,3 +162,46 @@ func TestReadState(t *testing.T) {
 }
 
 func TestSpecJSONGenerated(t *testing.T) { checkGenerated(t, "genspecjson", "spec_json.go") }
+
+// TestMarshalState: what marshalState writes, json reads as it reads
+// json.Marshal's, and so does readState.
+func TestMarshalState(t *testing.T) {
+	var full State
+	n := 0
+	v := reflect.ValueOf(&full).Elem()
+	for i := range v.NumField() {
+		switch v.Type().Field(i).Name {
+		case "Created", "Damaged":
+		default:
+			fill(v.Field(i), &n)
+		}
+	}
+	full.Created = time.Date(2026, 11, 27, 3, 4, 5, 6, time.FixedZone("x", 3600))
+	odd := State{
+		ID: "a\"b\\c\x01\x1f\n\t<>&\u2028é日本\xff\xfe", Bundle: "/b\x00", Annotations: map[string]string{"z": "1", "a\xff": "\"", "": ""},
+		CgroupPaths: map[string]string{"k": ""}, CgroupDirs: []string{"", "x"}, Ready: true,
+	}
+	for _, st := range []State{full, odd, {}} {
+		mine, err := marshalState(&st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := json.Marshal(&st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b State
+		if err := json.Unmarshal(mine, &a); err != nil {
+			t.Fatalf("json cannot read %s: %v", mine, err)
+		}
+		if err := json.Unmarshal(theirs, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("marshalState wrote %s, json.Marshal %s", mine, theirs)
+		}
+		if got := readState(mine); got == nil || !reflect.DeepEqual(*got, b) {
+			t.Fatalf("readState did not read %s as json does", mine)
+		}
+	}
+}

@@ -263,7 +263,7 @@ func (h *handle) recover(damage error) (*State, error) {
 // is no fsync: the rename is what makes it atomic, and --root lives on a
 // tmpfs (/run) that a power loss clears anyway.
 func (h *handle) save(st *State) error {
-	data, err := json.Marshal(st)
+	data, err := marshalState(st)
 	if err != nil {
 		return err
 	}
