@@ -13,12 +13,9 @@ import (
 	"strconv"
 	"strings"
 
-	criu "github.com/checkpoint-restore/go-criu/v7"
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/runo-runtime/runo/cgroups"
 )
@@ -71,9 +68,19 @@ func criuVersion() (int, error) {
 	if _, err := exec.LookPath("criu"); err != nil {
 		return 0, fmt.Errorf("checkpoint/restore needs CRIU (criu.org), and no criu is in $PATH: %w", err)
 	}
-	v, err := criu.MakeCriu().GetCriuVersion()
-	if err != nil {
+	s := &swrk{req: &criuReq{Type: criuReqVersion}, statusFd: -1}
+	if err := s.run(); err != nil {
 		return 0, fmt.Errorf("CRIU version check failed: %w", err)
+	}
+	ver := s.version
+	if ver == nil {
+		return 0, errors.New("CRIU version check failed: CRIU's answer has no version")
+	}
+	v := int(ver.MajorNumber)*10000 + int(ver.MinorNumber)*100 + int(ver.Sublevel)
+	if ver.Gitid != "" {
+		// A build from git counts as the next minor release, as runc
+		// and go-criu count it.
+		v = v - v%100 + 100
 	}
 	if v < 31500 {
 		return 0, fmt.Errorf("CRIU %d.%d is too old: runo needs 3.15 or newer", v/10000, v/100%100)
@@ -83,7 +90,7 @@ func criuVersion() (int, error) {
 
 // rpcOpts turns the flags into CRIU's options, the images directory open
 // in images; it fails on a flag with a bad value.
-func (o *CriuOpts) rpcOpts(images, work *os.File, spec *specs.Spec) (*rpc.CriuOpts, error) {
+func (o *CriuOpts) rpcOpts(images, work *os.File, spec *specs.Spec) (*criuOpts, error) {
 	mode, err := criuCgMode(o.ManageCgroupsMode)
 	if err != nil {
 		return nil, err
@@ -94,44 +101,44 @@ func (o *CriuOpts) rpcOpts(images, work *os.File, spec *specs.Spec) (*rpc.CriuOp
 			return nil, fmt.Errorf("--empty-ns %s: namespace is not supported (only network)", ns)
 		}
 	}
-	r := &rpc.CriuOpts{
-		ImagesDirFd:       proto.Int32(int32(images.Fd())),
-		LogLevel:          proto.Int32(4),
-		ManageCgroups:     proto.Bool(true),
+	r := &criuOpts{
+		ImagesDirFd:       new(int32(images.Fd())),
+		LogLevel:          new(int32(4)),
+		ManageCgroups:     new(true),
 		ManageCgroupsMode: &mode,
-		NotifyScripts:     proto.Bool(true),
-		ShellJob:          proto.Bool(o.ShellJob),
-		TcpEstablished:    proto.Bool(o.TCPEstablished),
-		ExtUnixSk:         proto.Bool(o.ExtUnixSk),
-		FileLocks:         proto.Bool(o.FileLocks),
-		EmptyNs:           proto.Uint32(empty),
-		OrphanPtsMaster:   proto.Bool(true),
-		AutoDedup:         proto.Bool(o.AutoDedup),
-		LazyPages:         proto.Bool(o.LazyPages),
+		NotifyScripts:     new(true),
+		ShellJob:          new(o.ShellJob),
+		TcpEstablished:    new(o.TCPEstablished),
+		ExtUnixSk:         new(o.ExtUnixSk),
+		FileLocks:         new(o.FileLocks),
+		EmptyNs:           new(empty),
+		OrphanPtsMaster:   new(true),
+		AutoDedup:         new(o.AutoDedup),
+		LazyPages:         new(o.LazyPages),
 	}
 	if work != nil {
-		r.WorkDirFd = proto.Int32(int32(work.Fd()))
+		r.WorkDirFd = new(int32(work.Fd()))
 	}
 	if file, ok := spec.Annotations[criuConfigAnnotation]; !ok {
-		r.ConfigFile = proto.String(criuDefaultConfig)
+		r.ConfigFile = new(criuDefaultConfig)
 	} else if file != "" {
-		r.ConfigFile = proto.String(file)
+		r.ConfigFile = new(file)
 	}
 	return r, nil
 }
 
-func criuCgMode(mode string) (rpc.CriuCgMode, error) {
+func criuCgMode(mode string) (int32, error) {
 	switch mode {
 	case "":
-		return rpc.CriuCgMode_DEFAULT, nil
+		return criuCgDefault, nil
 	case "soft":
-		return rpc.CriuCgMode_SOFT, nil
+		return criuCgSoft, nil
 	case "full":
-		return rpc.CriuCgMode_FULL, nil
+		return criuCgFull, nil
 	case "strict":
-		return rpc.CriuCgMode_STRICT, nil
+		return criuCgStrict, nil
 	case "ignore":
-		return rpc.CriuCgMode_IGNORE, nil
+		return criuCgIgnore, nil
 	}
 	return 0, fmt.Errorf("--manage-cgroups-mode %s: invalid manage-cgroups-mode value (soft, full, strict or ignore)", mode)
 }
@@ -215,12 +222,12 @@ func (c *Container) Checkpoint(o CriuOpts) error {
 		return err
 	}
 	st := c.State
-	opts.LogFile = proto.String("dump.log")
-	opts.Root = proto.String(st.Rootfs)
-	opts.Pid = proto.Int32(int32(st.Pid))
-	opts.LeaveRunning = proto.Bool(o.LeaveRunning)
-	opts.TcpSkipInFlight = proto.Bool(o.TCPSkipInFlight)
-	opts.LinkRemap = proto.Bool(o.LinkRemap)
+	opts.LogFile = new("dump.log")
+	opts.Root = new(st.Rootfs)
+	opts.Pid = new(int32(st.Pid))
+	opts.LeaveRunning = new(o.LeaveRunning)
+	opts.TcpSkipInFlight = new(o.TCPSkipInFlight)
+	opts.LinkRemap = new(o.LinkRemap)
 	for _, t := range []specs.LinuxNamespaceType{specs.NetworkNamespace, specs.PIDNamespace} {
 		if path := namespacePath(spec, t); path != "" {
 			var ns unix.Stat_t
@@ -233,9 +240,9 @@ func (c *Container) Checkpoint(o CriuOpts) error {
 	// CRIU freezes the processes through the cgroup: none escapes by
 	// forking meanwhile.
 	if dir := st.CgroupPaths["freezer"]; dir != "" {
-		opts.FreezeCgroup = proto.String(dir)
+		opts.FreezeCgroup = new(dir)
 	} else if dir := st.CgroupPaths[cgroups.Unified]; dir != "" {
-		opts.FreezeCgroup = proto.String(dir)
+		opts.FreezeCgroup = new(dir)
 	}
 	if o.PageServer != "" {
 		host, port, err := net.SplitHostPort(o.PageServer)
@@ -243,21 +250,21 @@ func (c *Container) Checkpoint(o CriuOpts) error {
 		if err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
 			return fmt.Errorf("--page-server %s: use --page-server ADDRESS:PORT to specify page server", o.PageServer)
 		}
-		opts.Ps = &rpc.CriuPageServerInfo{Address: proto.String(host), Port: proto.Int32(int32(n))}
+		opts.Ps = &criuPageServerInfo{Address: new(host), Port: new(int32(n))}
 	}
 	if o.ParentPath != "" {
-		opts.ParentImg = proto.String(o.ParentPath)
-		opts.TrackMem = proto.Bool(true)
+		opts.ParentImg = new(o.ParentPath)
+		opts.TrackMem = new(true)
 	}
-	kind := rpc.CriuReqType_DUMP
+	kind := criuReqDump
 	if o.PreDump {
-		kind = rpc.CriuReqType_PRE_DUMP
-		if err := checkCriuFeatures(&rpc.CriuFeatures{MemTrack: proto.Bool(true)}); err != nil {
+		kind = criuReqPreDump
+		if err := checkCriuFeatures(&criuFeatures{MemTrack: new(true)}); err != nil {
 			return err
 		}
 	}
 	if o.LazyPages {
-		if err := checkCriuFeatures(&rpc.CriuFeatures{LazyPages: proto.Bool(true)}); err != nil {
+		if err := checkCriuFeatures(&criuFeatures{LazyPages: new(true)}); err != nil {
 			return err
 		}
 		if o.StatusFd != -1 {
@@ -286,7 +293,7 @@ func (c *Container) Checkpoint(o CriuOpts) error {
 			return err
 		}
 	}
-	s := &swrk{req: &rpc.CriuReq{Type: &kind, Opts: opts}, statusFd: o.StatusFd, debug: c.debug}
+	s := &swrk{req: &criuReq{Type: kind, Opts: opts}, statusFd: o.StatusFd, debug: c.debug}
 	if err := s.run(); err != nil {
 		return criuFailed(err, logDir, "dump.log")
 	}
@@ -337,8 +344,8 @@ func criuNsKey(t specs.LinuxNamespaceType) string {
 // outside the container: bind mounts, cgroup directories bound in, devices
 // bound from the host, /dev/null over masked files. Each is named by its
 // destination in the images; restore maps the names to their sources.
-func (c *Container) externalMounts(spec *specs.Spec, restore bool) []*rpc.ExtMountMap {
-	var ext []*rpc.ExtMountMap
+func (c *Container) externalMounts(spec *specs.Spec, restore bool) []criuExtMountMap {
+	var ext []criuExtMountMap
 	add := func(dest, source string) {
 		dest = MountDestination(c.State.Rootfs, dest)
 		// The destination as it resolved inside the rootfs (a symlink).
@@ -348,7 +355,7 @@ func (c *Container) externalMounts(spec *specs.Spec, restore bool) []*rpc.ExtMou
 		if !restore {
 			source = dest
 		}
-		ext = append(ext, &rpc.ExtMountMap{Key: proto.String(dest), Val: proto.String(source)})
+		ext = append(ext, criuExtMountMap{Key: dest, Val: source})
 	}
 	cgroupNS := newNamespace(spec, specs.CgroupNamespace)
 	userns := hasNamespace(spec, specs.UserNamespace)
@@ -375,12 +382,12 @@ func (c *Container) externalMounts(spec *specs.Spec, restore bool) []*rpc.ExtMou
 		}
 	}
 	if restore && len(spec.Linux.MaskedPaths) > 0 {
-		ext = append(ext, &rpc.ExtMountMap{Key: proto.String("/dev/null"), Val: proto.String("/dev/null")})
+		ext = append(ext, criuExtMountMap{Key: "/dev/null", Val: "/dev/null"})
 	} else if !restore {
 		for _, p := range spec.Linux.MaskedPaths {
 			st, err := os.Stat(fmt.Sprintf("/proc/%d/root%s", c.State.Pid, filepath.Clean("/"+p)))
 			if err == nil && !st.IsDir() {
-				ext = append(ext, &rpc.ExtMountMap{Key: proto.String(filepath.Clean("/" + p)), Val: proto.String("/dev/null")})
+				ext = append(ext, criuExtMountMap{Key: filepath.Clean("/" + p), Val: "/dev/null"})
 			}
 		}
 	}
@@ -394,18 +401,17 @@ func (c *Container) externalMounts(spec *specs.Spec, restore bool) []*rpc.ExtMou
 }
 
 // checkCriuFeatures asks CRIU whether it has the features want asks for.
-func checkCriuFeatures(want *rpc.CriuFeatures) error {
-	kind := rpc.CriuReqType_FEATURE_CHECK
-	s := &swrk{req: &rpc.CriuReq{Type: &kind, Features: want}, statusFd: -1}
+func checkCriuFeatures(want *criuFeatures) error {
+	s := &swrk{req: &criuReq{Type: criuReqFeatureCheck, Features: want}, statusFd: -1}
 	if err := s.run(); err != nil {
 		return fmt.Errorf("CRIU feature check failed: %w", err)
 	}
 	got := s.features
 	var missing []string
-	if want.GetMemTrack() && !got.GetMemTrack() {
+	if has(want.MemTrack) && (got == nil || !has(got.MemTrack)) {
 		missing = append(missing, "memory tracking (--pre-dump, --parent-path)")
 	}
-	if want.GetLazyPages() && !got.GetLazyPages() {
+	if has(want.LazyPages) && (got == nil || !has(got.LazyPages)) {
 		missing = append(missing, "lazy pages (--lazy-pages)")
 	}
 	if len(missing) > 0 {
@@ -417,7 +423,7 @@ func checkCriuFeatures(want *rpc.CriuFeatures) error {
 // swrk is one request to a `criu swrk` child and the notifications it
 // sends until it answers.
 type swrk struct {
-	req *rpc.CriuReq
+	req *criuReq
 	// stdio become CRIU's, and so the restored process's inherited ones.
 	stdio []*os.File
 	// extra are inherited from fd 4 on.
@@ -429,7 +435,9 @@ type swrk struct {
 	joined func(pid int) error
 	// notified handles a notification; the fds are those it came with.
 	notified func(script string, pid int, fds []int) error
-	features *rpc.CriuFeatures
+	// features and version are from CRIU's answer.
+	features *criuFeatures
+	version  *criuVersionInfo
 	debug    func(string)
 }
 
@@ -464,16 +472,12 @@ func (s *swrk) run() error {
 		}
 	}
 	if s.debug != nil && s.req.Opts != nil {
-		s.debug(fmt.Sprintf("criu %s: %v", s.req.GetType(), s.req.Opts))
+		s.debug(fmt.Sprintf("criu %s: %v", s.req.Type, s.req.Opts))
 	}
 	req := s.req
 	buf, oob := make([]byte, 64*1024), make([]byte, unix.CmsgSpace(4*16))
 	for {
-		data, err := proto.Marshal(req)
-		if err != nil {
-			return err
-		}
-		if _, err := client.Write(data); err != nil {
+		if _, err := client.Write(req.marshal()); err != nil {
 			return fmt.Errorf("writing to criu: %w", err)
 		}
 		n, oobn, _, _, err := unix.Recvmsg(int(client.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
@@ -483,21 +487,21 @@ func (s *swrk) run() error {
 		if n == 0 {
 			return errors.New("criu exited without answering")
 		}
-		resp := &rpc.CriuResp{}
-		if err := proto.Unmarshal(buf[:n], resp); err != nil {
+		var resp criuResp
+		if err := resp.unmarshal(buf[:n]); err != nil {
 			return fmt.Errorf("criu's answer: %w", err)
 		}
-		if !resp.GetSuccess() {
-			err := fmt.Errorf("criu %s failed", strings.ToLower(resp.GetType().String()))
-			if msg := resp.GetCrErrmsg(); msg != "" {
+		if !resp.Success {
+			err := fmt.Errorf("criu %s failed", strings.ToLower(resp.Type.String()))
+			if msg := resp.CrErrmsg; msg != "" {
 				err = fmt.Errorf("%w: %s", err, msg)
-			} else if n := resp.GetCrErrno(); n != 0 {
+			} else if n := resp.CrErrno; n != 0 {
 				err = fmt.Errorf("%w: %w", err, unix.Errno(n))
 			}
 			return err
 		}
-		if resp.GetType() != rpc.CriuReqType_NOTIFY {
-			s.features = resp.GetFeatures()
+		if resp.Type != criuReqNotify {
+			s.features, s.version = resp.Features, resp.Version
 			break
 		}
 		var passed []int
@@ -509,7 +513,7 @@ func (s *swrk) run() error {
 				}
 			}
 		}
-		script, pid := resp.GetNotify().GetScript(), int(resp.GetNotify().GetPid())
+		script, pid := resp.Notify.Script, int(resp.Notify.Pid)
 		err = nil
 		switch {
 		case script == "status-ready" && s.statusFd != -1:
@@ -525,12 +529,11 @@ func (s *swrk) run() error {
 		if err != nil {
 			return err
 		}
-		kind := rpc.CriuReqType_NOTIFY
-		req = &rpc.CriuReq{Type: &kind, NotifySuccess: proto.Bool(true)}
+		req = &criuReq{Type: criuReqNotify, NotifySuccess: new(true)}
 	}
 	unix.Shutdown(int(client.Fd()), unix.SHUT_WR)
 	waited = true
-	if err := cmd.Wait(); err != nil && s.req.GetType() != rpc.CriuReqType_PRE_DUMP {
+	if err := cmd.Wait(); err != nil && s.req.Type != criuReqPreDump {
 		return fmt.Errorf("criu: %w", err)
 	}
 	return nil

@@ -10,11 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/runo-runtime/runo/cgroups"
 )
@@ -115,7 +113,7 @@ type restoring struct {
 	cons  *ptySocket
 	stdio []string
 	cg    cgroups.Manager
-	req   *rpc.CriuReq
+	req   *criuReq
 	// extra are the namespaces CRIU inherits from fd 4 on.
 	extra []*os.File
 }
@@ -142,15 +140,15 @@ func (r *restoring) prepare(n *newContainer, images, work *os.File) error {
 	if err != nil {
 		return err
 	}
-	opts.LogFile = proto.String("restore.log")
-	opts.EvasiveDevices = proto.Bool(true)
+	opts.LogFile = new("restore.log")
+	opts.EvasiveDevices = new(true)
 	// The restored init is runo's child, as a created one is.
-	opts.RstSibling = proto.Bool(true)
+	opts.RstSibling = new(true)
 	if p := r.opts.LsmProfile; p != "" {
-		opts.LsmProfile = proto.String(p)
+		opts.LsmProfile = new(p)
 	}
 	if p := r.opts.LsmMountContext; p != "" {
-		opts.LsmMountContext = proto.String(p)
+		opts.LsmMountContext = new(p)
 	}
 	for _, ns := range spec.Linux.Namespaces {
 		switch {
@@ -160,24 +158,23 @@ func (r *restoring) prepare(n *newContainer, images, work *os.File) error {
 			if err != nil {
 				return fmt.Errorf("linux.namespaces: %s namespace %s: %w", ns.Type, ns.Path, err)
 			}
-			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{
-				Key: proto.String(criuNsKey(ns.Type)), Fd: proto.Int32(int32(4 + len(r.extra))),
+			opts.InheritFd = append(opts.InheritFd, criuInheritFd{
+				Key: criuNsKey(ns.Type), Fd: int32(4 + len(r.extra)),
 			})
 			r.extra = append(r.extra, f)
 		case ns.Type == specs.CgroupNamespace:
 			return fmt.Errorf("linux.namespaces: restore cannot join the cgroup namespace %s", ns.Path)
 		default:
-			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: proto.String(criuNsName(ns.Type)), NsFile: proto.String(ns.Path)})
+			opts.JoinNs = append(opts.JoinNs, criuJoinNamespace{Ns: criuNsName(ns.Type), NsFile: ns.Path})
 		}
 	}
 	opts.ExtMnt = c.externalMounts(spec, true)
 	for i, d := range r.stdio {
 		if strings.Contains(d, "pipe:") {
-			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(d), Fd: proto.Int32(int32(i))})
+			opts.InheritFd = append(opts.InheritFd, criuInheritFd{Key: d, Fd: int32(i)})
 		}
 	}
-	kind := rpc.CriuReqType_RESTORE
-	r.req = &rpc.CriuReq{Type: &kind, Opts: opts}
+	r.req = &criuReq{Type: criuReqRestore, Opts: opts}
 	return nil
 }
 
@@ -209,7 +206,7 @@ func (r *restoring) run() error {
 	if err := r.mountpoints(root); err != nil {
 		return err
 	}
-	r.req.Opts.Root = proto.String(root)
+	r.req.Opts.Root = new(root)
 	var stdio []*os.File
 	if !r.spec.Process.Terminal {
 		stdio = []*os.File{os.Stdin, os.Stdout, os.Stderr}
@@ -233,7 +230,7 @@ func (r *restoring) run() error {
 					continue
 				}
 				for _, ctrl := range strings.Split(parts[1], ",") {
-					r.req.Opts.CgRoot = append(r.req.Opts.CgRoot, &rpc.CgroupRoot{Ctrl: proto.String(ctrl), Path: proto.String(parts[2])})
+					r.req.Opts.CgRoot = append(r.req.Opts.CgRoot, criuCgroupRoot{Ctrl: ctrl, Path: parts[2]})
 				}
 			}
 			return nil
