@@ -202,7 +202,7 @@ func (s *jscan) escaped(start int) string {
 		case s.i+1 < len(s.b):
 			e := s.b[s.i+1]
 			s.i += 2
-			if r, ok := simpleEscapes[e]; ok {
+			if r := simpleEscape(e); r != 0 {
 				buf = append(buf, r)
 				continue
 			}
@@ -232,7 +232,24 @@ func (s *jscan) escaped(start int) string {
 	return ""
 }
 
-var simpleEscapes = map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+// simpleEscape is the byte a one-letter escape stands for, 0 for none.
+func simpleEscape(e byte) byte {
+	switch e {
+	case '"', '\\', '/':
+		return e
+	case 'b':
+		return '\b'
+	case 'f':
+		return '\f'
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	}
+	return 0
+}
 
 // hex4 reads the four hex digits of a \u escape; -1 if they are not.
 func (s *jscan) hex4() rune {
