@@ -184,3 +184,23 @@ load helpers
 	[ "$(readlink "/proc/$(pid_of "$ID-2")/fd/3")" = /dev/null ]
 	runo delete -f "$ID-2"
 }
+
+@test "config.json and exec --process are read as runc reads them: names in any case, escapes, a repeated name's last value" {
+	update_config '.hostname = "first" | .process.env += ["E=x"] | .process.args = ["sh", "-c", "hostname; echo \"$E\""] | .process.terminal = false'
+	# Written past jq, which would tidy away what this test is about.
+	sed -i -e 's/"hostname": "first"/"hostname": "first", "HOSTNAME": "box-\\u00e9"/' \
+		-e 's|"E=x"|"E=\\u00e9\\"\\t\\/x"|' -e 's/"args":/"Args":/' "$BUNDLE/config.json"
+	grep -q '"HOSTNAME": "box-\\u00e9"' "$BUNDLE/config.json"
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'box-\303\251\n\303\251"\t/x')" ]
+	update_config '.process.args = ["sleep", "1000"]'
+	runo run -d --bundle "$BUNDLE" "$ID"
+	run runo exec --process <(printf '%s' '{"ARGS": ["sh", "-c", "pwd; echo \"$F\""], "cwd": "/", "Cwd": "/etc", "env": ["F=\ud83d\ude00"]}') "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '/etc\n\360\237\230\200')" ]
+	# A value json refuses is still an error that says where.
+	run runo exec --process <(echo '{"args": ["true"], "cwd": "/", "user": {"uid": -1}}') "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"user.uid"* ]]
+}
