@@ -20,9 +20,9 @@ import (
 // gives up on anything encoding/json might read differently: a name that
 // matches a field only when case is ignored, a repeated name, null where
 // no pointer, slice or map is, a number that is not an integer of the
-// field's size, invalid UTF-8, a lone surrogate, nesting past json's
-// limit. Its callers then decode with encoding/json, whose result and
-// errors are the reference (TestSpecJSON compares the two).
+// field's size, invalid UTF-8, a lone surrogate, deep nesting (maxDepth).
+// Its callers then decode with encoding/json, whose result and errors are
+// the reference (TestSpecJSON and the fuzz targets compare the two).
 type jscan struct {
 	b     []byte
 	i     int

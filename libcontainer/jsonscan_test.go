@@ -205,3 +205,23 @@ func TestMarshalState(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadState: whatever readState reads, json reads the same.
+func FuzzReadState(f *testing.F) {
+	f.Add([]byte(`{"id":"a","bundle":"/b","rootfs":"/b/r","created":"2026-11-27T02:32:22.747498754Z","pid":5,` +
+		`"pid_start_time":6,"ready":true,"cgroup_paths":{"pids":"/sys/fs/cgroup/pids/a"},"cgroup_dirs":["/x"],` +
+		`"hooks":{"poststop":[{"path":"/bin/true"}]},"systemd":{"Unit":"u","Slice":"s","Dir":"d","Owner":0}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast := readState(data)
+		if fast == nil {
+			return
+		}
+		var slow State
+		if err := json.Unmarshal(data, &slow); err != nil {
+			t.Fatalf("readState read %q, which json refuses: %v", data, err)
+		}
+		if !reflect.DeepEqual(*fast, slow) {
+			t.Fatalf("readState and json read %q differently:\n%#v\n%#v", data, *fast, slow)
+		}
+	})
+}
