@@ -22,6 +22,9 @@ type setting struct {
 	value       string
 	// optional settings are skipped where the kernel has no file for them.
 	optional bool
+	// clamped settings are read back from v1: the kernel moves a value
+	// out of its range into it silently, and runc refuses that.
+	clamped bool
 	// bfq names BFQ's files of a block I/O weight, taken in v1 when the
 	// blkio file is missing (kernels without CFQ) and in cgroup2 when
 	// present, with bfqValue there: BFQ keeps blkio's scale, as runc
@@ -71,7 +74,7 @@ func resourceSettings(r *specs.LinuxResources) []setting {
 	if c := r.CPU; c != nil {
 		if c.Shares != nil && *c.Shares != 0 {
 			v := strconv.FormatUint(*c.Shares, 10)
-			s = append(s, setting{field: "cpu.shares", v1Ctrl: "cpu", v1: "cpu.shares", v2: "cpu.weight", v2Value: strconv.FormatUint(sharesToWeight(*c.Shares), 10), value: v})
+			s = append(s, setting{field: "cpu.shares", v1Ctrl: "cpu", v1: "cpu.shares", v2: "cpu.weight", v2Value: strconv.FormatUint(sharesToWeight(*c.Shares), 10), value: v, clamped: true})
 		}
 		if c.Period != nil && *c.Period != 0 {
 			// cgroup2 takes the period in cpu.max, with the quota if there is one.
@@ -366,8 +369,33 @@ func writeSettings(paths map[string]string, settings []setting, undo bool) (err 
 		if restore != nil {
 			restores = append(restores, restore)
 		}
+		if s.clamped && file == s.v1 {
+			if err := checkClamp(dir, file, value); err != nil {
+				return fmt.Errorf("linux.resources.%s: %w", s.field, err)
+			}
+		}
 	}
 	return nil
+}
+
+// checkClamp reads back a file written with want, in runc's words when
+// the kernel kept another value.
+func checkClamp(dir, file, want string) error {
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return err
+	}
+	got := strings.TrimSpace(string(b))
+	w, werr := strconv.ParseUint(want, 10, 64)
+	g, gerr := strconv.ParseUint(got, 10, 64)
+	switch {
+	case werr != nil || gerr != nil || w == g:
+		return nil
+	case w > g:
+		return fmt.Errorf("the maximum allowed %s is %s", file, got)
+	default:
+		return fmt.Errorf("the minimum allowed %s is %s", file, got)
+	}
 }
 
 // previous returns what writes a cgroup file's value back as it is now,

@@ -124,8 +124,11 @@ func validateProcess(p *specs.Process) error {
 		return fmt.Errorf("process.cwd: %q holds a NUL byte", p.Cwd)
 	}
 	for i, e := range p.Env {
-		if !strings.Contains(e, "=") {
+		switch strings.IndexByte(e, '=') {
+		case -1:
 			return fmt.Errorf("process.env[%d]: %q is not NAME=VALUE", i, e)
+		case 0:
+			return fmt.Errorf("process.env[%d]: %q has an empty name", i, e)
 		}
 		if strings.IndexByte(e, 0) >= 0 {
 			return fmt.Errorf("process.env[%d]: %q holds a NUL byte", i, e)

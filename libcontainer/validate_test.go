@@ -48,6 +48,7 @@ func TestValidate(t *testing.T) {
 		{"empty args", func(s *specs.Spec) { s.Process.Args = nil }, "process.args: must not be empty"},
 		{"relative cwd", func(s *specs.Spec) { s.Process.Cwd = "x" }, `process.cwd: "x" is not an absolute path`},
 		{"bad env", func(s *specs.Spec) { s.Process.Env = []string{"A=1", "B"} }, `process.env[1]: "B" is not NAME=VALUE`},
+		{"env without a name", func(s *specs.Spec) { s.Process.Env = []string{"A=1", "=x"} }, `process.env[1]: "=x" has an empty name`},
 		{"unknown rlimit", func(s *specs.Spec) { s.Process.Rlimits[0].Type = "RLIMIT_X" }, `process.rlimits[0].type: unknown "RLIMIT_X"`},
 		{"soft above hard", func(s *specs.Spec) { s.Process.Rlimits[0].Soft = 2000 }, "soft limit 2000 is above hard limit 1024"},
 		{"mount without destination", func(s *specs.Spec) { s.Mounts[1].Destination = "" }, `mounts[1].destination: must be set`},

@@ -59,6 +59,13 @@ error_msg() {
 	expect_failure 'process.cwd: "tmp" is not an absolute path'
 }
 
+@test "an environment entry without = or without a name is refused" {
+	update_config '.process.env += ["NOVALUE"]'
+	expect_failure 'is not NAME=VALUE'
+	update_config '.process.env[-1] = "=x"'
+	expect_failure 'process.env[2]: "=x" has an empty name'
+}
+
 @test "an unknown rlimit is refused" {
 	update_config '.process.rlimits = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]'
 	expect_failure 'process.rlimits[0].type: unknown "RLIMIT_BOGUS"'

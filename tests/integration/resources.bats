@@ -74,6 +74,18 @@ load helpers
 	assert_no_leftovers "$ID"
 }
 
+@test "cpu.shares out of the kernel's range is refused, not clamped, and leaves nothing" {
+	requires_v1
+	update_config '.linux.resources.cpu = {"shares": 1}'
+	create_fails
+	[[ "$output" == *'linux.resources.cpu.shares: the minimum allowed cpu.shares is 2'* ]]
+	assert_no_leftovers "$ID"
+	update_config '.linux.resources.cpu = {"shares": 262145}'
+	create_fails
+	[[ "$output" == *'the maximum allowed cpu.shares is 262144'* ]]
+	assert_no_leftovers "$ID"
+}
+
 # with_mknod lets the container's root make device nodes (it may, by
 # default, only use the standard ones).
 with_mknod() {

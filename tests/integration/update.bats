@@ -70,6 +70,13 @@ inside() {
 	run runo update --cpuset-cpus 99 "$ID"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'linux.resources.cpu.cpus: writing \"99\"'* ]]
+	if [ -d /sys/fs/cgroup/cpu ]; then
+		runo update --cpu-share 512 "$ID"
+		run runo update --cpu-share 1 "$ID"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *'linux.resources.cpu.shares: the minimum allowed cpu.shares is 2'* ]]
+		[ "$(inside cpu/cpu.shares)" = 512 ]
+	fi
 	echo '{"memory": {"limit": "big"}}' > "$BATS_TEST_TMPDIR/r.json"
 	run runo update -r "$BATS_TEST_TMPDIR/r.json" "$ID"
 	[[ "$output" == *"resources: memory.limit: cannot use a JSON string"* ]]
