@@ -41,9 +41,9 @@ type SystemdUnit struct {
 	Owner *int `json:",omitempty"`
 }
 
-// annotationPrefix names the unit properties a container's annotations
-// set, as in runc.
-const annotationPrefix = "org.systemd.property."
+// PropertyAnnotationPrefix names the unit properties a container's
+// annotations set, as in runc.
+const PropertyAnnotationPrefix = "org.systemd.property."
 
 // AnnotatedProperties picks the unit properties out of annotations and
 // checks them: a value is in D-Bus's variant text syntax ("2", "'text'",
@@ -52,7 +52,7 @@ const annotationPrefix = "org.systemd.property."
 func AnnotatedProperties(annotations map[string]string) (map[string]string, error) {
 	var out map[string]string
 	for _, k := range slices.Sorted(maps.Keys(annotations)) {
-		name, ok := strings.CutPrefix(k, annotationPrefix)
+		name, ok := strings.CutPrefix(k, PropertyAnnotationPrefix)
 		if !ok {
 			continue
 		}

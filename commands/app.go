@@ -51,6 +51,7 @@ func Main(args []string) int {
 	err := app.Run(context.Background(), args)
 	var code exitError
 	var coded *codedError
+	var parser cli.ExitCoder // the parser's own, such as 3 for an unknown command, as in runc
 	switch {
 	case err == nil:
 		return 0
@@ -59,6 +60,9 @@ func Main(args []string) int {
 	case errors.As(err, &coded):
 		logError(err)
 		return coded.code
+	case errors.As(err, &parser):
+		logError(err)
+		return parser.ExitCode()
 	}
 	logError(err)
 	return 1

@@ -47,10 +47,10 @@ func execCommand() *cli.Command {
 				return err
 			}
 			o, err := execOpts(cmd)
-			if err != nil {
-				return err
+			status := 0
+			if err == nil {
+				status, err = execIn(cmd, o)
 			}
-			status, err := execIn(cmd, o)
 			if err != nil {
 				// runc's exit status for an exec that did not happen.
 				return &codedError{fmt.Errorf("exec failed: %w", err), 255}

@@ -691,6 +691,11 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if err := c.check(OpKill); err != nil {
 		return err
 	}
+	if sig == unix.SIGKILL && c.Status() == Paused {
+		// Killed, it is no longer paused: thawed as runc does, since a
+		// frozen process dies only once thawed.
+		defer c.cgroups().Freeze(false)
+	}
 	if all {
 		return c.signalAll(sig)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
+	"github.com/runo-runtime/runo/cgroups"
 	"github.com/runo-runtime/runo/seccomp"
 )
 
@@ -65,5 +66,8 @@ func Features(version, commit string) *features.Features {
 			"dev.runo.checkpoint.enabled":                "true",
 			"org.opencontainers.runc.checkpoint.enabled": "true",
 		},
+		// The config annotations runo acts on (a trailing "." is a
+		// prefix): engines pass these only from trusted callers.
+		PotentiallyUnsafeConfigAnnotations: []string{cgroups.PropertyAnnotationPrefix, criuConfigAnnotation},
 	}
 }

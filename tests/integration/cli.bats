@@ -19,6 +19,15 @@ load helpers
 	runo delete "$ID"
 }
 
+@test "an unknown command exits 3, as runc's does" {
+	run runo no-such-command
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"No help topic for 'no-such-command'"* ]]
+	run runo list --no-such-flag
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"flag provided but not defined: -no-such-flag"* ]]
+}
+
 @test "--root puts state where asked" {
 	runo create --bundle "$BUNDLE" "$ID"
 	[ -f "$ROOT/$ID/state.json" ]
@@ -87,6 +96,8 @@ load helpers
 	# checkpoint.bats checks what this says.
 	[ "$(jq -r '.annotations["org.opencontainers.runc.checkpoint.enabled"]' <<< "$output")" = true ]
 	[ "$(jq -r '.annotations["dev.runo.checkpoint.enabled"]' <<< "$output")" = true ]
+	# The config annotations runo acts on (systemd.bats, checkpoint.bats).
+	[ "$(jq -r '.potentiallyUnsafeConfigAnnotations | join(",")' <<< "$output")" = org.systemd.property.,org.criu.config ]
 }
 
 @test "what features says runo lacks is refused: intelRdt" {

@@ -115,12 +115,13 @@ setup() {
 	[ "$status" -ne 0 ]
 	[ "$status" -eq 255 ]
 	[ "$(jq -r .msg <<< "$output")" = 'exec failed: exec: "nonexistent": executable file not found in $PATH' ]
+	# As runc: every exec that did not happen exits 255, "exec failed: ...".
 	run runo exec "$ID"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"a command, or --process, is required"* ]]
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"exec failed: exec: a command, or --process, is required"* ]]
 	printf '{"args": ["true"],\n "cwd": 5}\n' > "$BATS_TEST_TMPDIR/bad.json"
 	run runo exec --process "$BATS_TEST_TMPDIR/bad.json" "$ID"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *"$BATS_TEST_TMPDIR/bad.json: cwd: cannot use a JSON number as string (line 2, column"* ]]
 	run runo exec -t -d "$ID" true
 	[ "$status" -ne 0 ]

@@ -24,6 +24,21 @@ load helpers
 	[ "$(cut -d' ' -f14 "/proc/$busy/stat")" != "$after" ]
 }
 
+@test "kill KILL of a paused container stops it: its cgroup is thawed, as runc does" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	local pid
+	pid=$(pid_of "$ID")
+	runo pause "$ID"
+	runo kill "$ID" KILL
+	wait_for_status "$ID" stopped
+	[ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat")" = Z ]
+	run runo resume "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container not paused"* ]]
+	runo delete "$ID"
+	assert_no_leftovers "$ID"
+}
+
 @test "pause and resume refuse the wrong state" {
 	runo create --bundle "$BUNDLE" "$ID"
 	run runo pause "$ID"
