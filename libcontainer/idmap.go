@@ -1,12 +1,14 @@
 package libcontainer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -121,19 +123,17 @@ func cloneSource(mntns *os.File, src string, opts parsedMount, userns *os.File) 
 }
 
 // idmapUserns is the user namespace mount m's ids are mapped through: one
-// made with its own mappings or, without them, the container's, or the
-// user namespace the container joins.
+// made with its own mappings or, without them, the user namespace the
+// container joins, or one with the container's mappings.
 func idmapUserns(spec *specs.Spec, m specs.Mount) (*os.File, error) {
 	uids, gids := m.UIDMappings, m.GIDMappings
 	if len(uids) == 0 {
-		uids, gids = spec.Linux.UIDMappings, spec.Linux.GIDMappings
-	}
-	if len(uids) == 0 && joinsUserns(spec.Linux) {
 		for _, ns := range spec.Linux.Namespaces {
-			if ns.Type == specs.UserNamespace {
+			if ns.Type == specs.UserNamespace && ns.Path != "" {
 				return os.Open(ns.Path)
 			}
 		}
+		uids, gids = spec.Linux.UIDMappings, spec.Linux.GIDMappings
 	}
 	return newUserns(uids, gids)
 }
@@ -209,6 +209,39 @@ func writeIDMaps(pid int, l *specs.Linux, rootless bool) error {
 		path := fmt.Sprintf("/proc/%d/%s", pid, m.file)
 		if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
 			return fmt.Errorf("%s: writing %s: %w", m.field, path, bareError(err))
+		}
+	}
+	return nil
+}
+
+// checkJoinedMappings refuses, as runc does, id mappings given with the
+// path of a user namespace to join when they are not that namespace's own
+// (containerd and CRI-O send both). Init reads them from inside it.
+func checkJoinedMappings(l *specs.Linux) error {
+	if !joinsUserns(l) || len(l.UIDMappings) == 0 && len(l.GIDMappings) == 0 {
+		return nil
+	}
+	for _, m := range []struct {
+		field, file string
+		maps        []specs.LinuxIDMapping
+	}{{"linux.uidMappings", "/proc/self/uid_map", l.UIDMappings}, {"linux.gidMappings", "/proc/self/gid_map", l.GIDMappings}} {
+		b, err := os.ReadFile(m.file)
+		if err != nil {
+			return fmt.Errorf("%s: reading the joined user namespace's: %w", m.field, err)
+		}
+		var have []specs.LinuxIDMapping
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var id specs.LinuxIDMapping
+			if _, err := fmt.Sscan(line, &id.ContainerID, &id.HostID, &id.Size); err != nil {
+				return fmt.Errorf("%s: reading %s: %q: %w", m.field, m.file, line, err)
+			}
+			have = append(have, id)
+		}
+		byStart := func(a, b specs.LinuxIDMapping) int { return cmp.Compare(a.ContainerID, b.ContainerID) }
+		want := slices.SortedFunc(slices.Values(m.maps), byStart)
+		slices.SortFunc(have, byStart)
+		if !slices.Equal(want, have) {
+			return fmt.Errorf("%s: %v are not the mappings of the user namespace joined, %v: give its path or mappings, not both", m.field, want, have)
 		}
 	}
 	return nil

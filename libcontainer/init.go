@@ -92,6 +92,9 @@ func setupInit(conn *os.File, b *bootstrap) (*userProcess, error) {
 	if spec == nil {
 		return nil, errors.New("the bootstrap has no spec")
 	}
+	if err := checkJoinedMappings(spec.Linux); err != nil {
+		return nil, err
+	}
 	link := runtimeLink{hooks: func() error { return createHooks(conn, b, spec) }}
 	if b.MountSourceFd > 0 {
 		link.mountSource = mountSourceFrom(conn, os.NewFile(uintptr(b.MountSourceFd), "mount source"))

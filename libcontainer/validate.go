@@ -63,8 +63,13 @@ func Validate(spec *specs.Spec, bundle string) error {
 		if err != nil {
 			return err
 		}
-		if idmap && len(m.UIDMappings) == 0 && (spec.Linux == nil || len(spec.Linux.UIDMappings) == 0 && !joinsUserns(spec.Linux)) {
+		if idmap && len(m.UIDMappings) == 0 && (spec.Linux == nil || !hasNamespace(spec, specs.UserNamespace)) {
 			return fmt.Errorf("mounts[%d] (%s): idmap without mappings, in a container without a user namespace", i, m.Destination)
+		}
+		// The kernel ignores them on a bind mount: refused, as runc does,
+		// rather than dropped.
+		if opts := parseMountOptions(m.Options); opts.isBind() && opts.data != "" {
+			return fmt.Errorf("mounts[%d].options: %q: a bind mount takes no filesystem options", i, opts.data)
 		}
 	}
 	if err := validateHooks(spec.Hooks); err != nil {
@@ -157,16 +162,15 @@ func validateProcess(p *specs.Process) error {
 }
 
 // validateIDMappings checks linux.uidMappings and gidMappings, which a new
-// user namespace needs and nothing else takes.
+// user namespace needs. As runc takes them: a joined one may have them too
+// (containerd and CRI-O send the joined namespace's own, which init
+// checks), and without any user namespace they are not used.
 func validateIDMappings(l *specs.Linux, newUser bool) error {
 	for _, m := range []struct {
 		name string
 		maps []specs.LinuxIDMapping
 	}{{"uidMappings", l.UIDMappings}, {"gidMappings", l.GIDMappings}} {
 		name, maps := m.name, m.maps
-		if !newUser && len(maps) > 0 {
-			return fmt.Errorf("linux.%s: set without a new user namespace", name)
-		}
 		if newUser && len(maps) == 0 {
 			return fmt.Errorf("linux.%s: a new user namespace needs them", name)
 		}

@@ -52,6 +52,9 @@ func TestValidate(t *testing.T) {
 		{"unknown rlimit", func(s *specs.Spec) { s.Process.Rlimits[0].Type = "RLIMIT_X" }, `process.rlimits[0].type: unknown "RLIMIT_X"`},
 		{"soft above hard", func(s *specs.Spec) { s.Process.Rlimits[0].Soft = 2000 }, "soft limit 2000 is above hard limit 1024"},
 		{"mount without destination", func(s *specs.Spec) { s.Mounts[1].Destination = "" }, `mounts[1].destination: must be set`},
+		{"bind mount with data", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Source: "/tmp", Options: []string{"rbind", "ro", "size=1m", "mode=755"}})
+		}, `.options: "size=1m,mode=755": a bind mount takes no filesystem options`},
 		{"relative mount into /proc", func(s *specs.Spec) { s.Mounts[1].Destination = "proc/sys" }, `mounts[1].destination: "/proc/sys" cannot be mounted because it is inside /proc`},
 		{"no linux", func(s *specs.Spec) { s.Linux = nil }, "linux: must be set"},
 		{"unknown namespace", func(s *specs.Spec) { s.Linux.Namespaces[2].Type = "foo" }, `linux.namespaces[2].type: unknown "foo"`},

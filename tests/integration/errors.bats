@@ -81,6 +81,11 @@ error_msg() {
 	expect_failure 'mounts[7].destination: must be set'
 }
 
+@test "a bind mount with filesystem options is refused, naming them" {
+	update_config '.mounts += [{"destination": "/mnt", "source": "/tmp", "options": ["rbind", "ro", "mode=755"]}]'
+	expect_failure '.options: "mode=755": a bind mount takes no filesystem options'
+}
+
 @test "a missing executable fails at create, with runc's wording" {
 	set_args no-such-binary
 	expect_failure 'exec: "no-such-binary": executable file not found in $PATH'

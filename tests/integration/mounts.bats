@@ -88,6 +88,17 @@ load helpers
 	[ "${lines[1]}" = 1700 ]
 }
 
+@test "nosymfollow and symfollow: the last one given wins, on a tmpfs and on a bind mount" {
+	mkdir "$BATS_TEST_TMPDIR/src"
+	update_config --arg s "$BATS_TEST_TMPDIR/src" '.mounts += [
+		{"destination": "/t1", "type": "tmpfs", "source": "tmpfs", "options": ["nosymfollow"]},
+		{"destination": "/t2", "type": "tmpfs", "source": "tmpfs", "options": ["nosymfollow", "symfollow"]},
+		{"destination": "/b1", "source": $s, "options": ["bind", "symfollow", "nosymfollow"]},
+		{"destination": "/b2", "source": $s, "options": ["bind", "nosymfollow", "symfollow"]}]'
+	run_in 'for m in t1 t2 b1 b2; do grep -c " /$m [^ ]*nosymfollow" /proc/self/mountinfo; done'
+	[ "$(echo $output)" = "1 0 1 0" ]
+}
+
 @test "a symlink in the image cannot redirect a mount to the host: a dangling one is followed inside the rootfs, as runc does" {
 	host=$BATS_TEST_TMPDIR/host-target
 	mkdir -p "$host"

@@ -61,7 +61,37 @@ setup() {
 	[ "${lines[2]}" = "$(readlink "/proc/$pid/ns/net")" ]
 }
 
-@test "id maps: missing, without a user namespace, or without root mapped, are refused clearly" {
+@test "a joined user namespace with its own mappings given too, as containerd and CRI-O send them; other mappings are refused" {
+	runo run -d --bundle "$BUNDLE" "$ID"
+	local pid
+	pid=$(pid_of "$ID")
+	update_config --arg u "/proc/$pid/ns/user" '.linux.namespaces |= map(if .type == "user" then .path = $u else . end)'
+	set_args sh -c 'id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user'
+	run runo run --bundle "$BUNDLE" "$ID-2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 100000 65536" ]
+	[ "${lines[2]}" = "$(readlink "/proc/$pid/ns/user")" ]
+	update_config '.linux.gidMappings[0].hostID = 200000'
+	run runo create --bundle "$BUNDLE" "$ID-3"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'linux.gidMappings: [{0 200000 65536}] are not the mappings of the user namespace joined, [{0 100000 65536}]'* ]]
+	assert_no_leftovers "$ID-3"
+}
+
+@test "id maps without a user namespace are not used, as runc does not use them" {
+	update_config '.linux.namespaces |= map(select(.type != "user"))'
+	set_args sh -c 'id -u; cat /proc/self/uid_map'
+	run runo run --bundle "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 0 4294967295" ]
+}
+
+@test "id maps: missing, or without root mapped, are refused clearly" {
 	update_config 'del(.linux.uidMappings)'
 	create_fails
 	[[ "$output" == *"linux.uidMappings: a new user namespace needs them"* ]]
@@ -69,10 +99,7 @@ setup() {
 	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 0}]'
 	create_fails
 	[[ "$output" == *"linux.uidMappings[0].size: must not be 0"* ]]
-	update_config '.linux.namespaces |= map(select(.type != "user")) | .linux.uidMappings[0].size = 1'
-	create_fails
-	[[ "$output" == *"set without a new user namespace"* ]]
-	update_config '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 1, "hostID": 100000, "size": 10}]'
+	update_config '.linux.uidMappings = [{"containerID": 1, "hostID": 100000, "size": 10}]'
 	create_fails
 	[[ "$output" == *"becoming root in the user namespace (are uid and gid 0 mapped?)"* ]]
 	assert_no_leftovers "$ID"
