@@ -26,9 +26,11 @@ func setupSystem(spec *specs.Spec) error {
 		}
 	}
 	for key, value := range spec.Linux.Sysctl {
-		if err := writeProc("sys/"+strings.ReplaceAll(key, ".", "/"), value); err != nil {
+		// Validate has checked the key.
+		_, path, _ := sysctlName(key)
+		if err := writeProc("sys/"+path, value); err != nil {
 			if errors.Is(err, unix.ENOENT) {
-				return fmt.Errorf("linux.sysctl %s: the kernel has no such setting (no /proc/sys/%s)", key, strings.ReplaceAll(key, ".", "/"))
+				return fmt.Errorf("linux.sysctl %s: the kernel has no such setting (no /proc/sys/%s)", key, path)
 			}
 			return fmt.Errorf("linux.sysctl %s: %w", key, err)
 		}

@@ -268,14 +268,43 @@ func validateLinux(spec *specs.Spec) error {
 	}
 	sort.Strings(keys)
 	for _, key := range keys {
-		if strings.Contains(key, "..") || strings.ContainsAny(key, "/ ") {
+		name, _, ok := sysctlName(key)
+		if !ok {
 			return fmt.Errorf("linux.sysctl: invalid key %q", key)
 		}
-		if err := checkSysctl(key, l.Namespaces); err != nil {
+		if err := checkSysctl(name, l.Namespaces); err != nil {
 			return fmt.Errorf("linux.sysctl[%q]: %w", key, err)
 		}
 	}
 	return nil
+}
+
+// sysctlName reads a sysctl key in either of sysctl(8)'s forms: dotted,
+// where a "/" stands for a dot within a name ("net.ipv4.conf.eth0/100.rp_filter"
+// for the interface eth0.100), or slashed ("net/ipv4/conf/eth0.100/rp_filter").
+// It returns the dotted name and the path under /proc/sys; ok is false for
+// an empty name, "." or ".." as a name, or a space.
+func sysctlName(key string) (name, path string, ok bool) {
+	swap := func(r rune) rune {
+		switch r {
+		case '.':
+			return '/'
+		case '/':
+			return '.'
+		}
+		return r
+	}
+	if i := strings.IndexAny(key, "./"); i >= 0 && key[i] == '/' {
+		name, path = strings.Map(swap, key), key
+	} else {
+		name, path = key, strings.Map(swap, key)
+	}
+	for _, part := range strings.Split(path, "/") {
+		if part == "" || part == "." || part == ".." || strings.ContainsAny(part, " \x00") {
+			return "", "", false
+		}
+	}
+	return name, path, true
 }
 
 var ipcSysctls = map[string]bool{

@@ -156,3 +156,26 @@ func TestMountDestination(t *testing.T) {
 		}
 	}
 }
+
+func TestSysctlName(t *testing.T) {
+	for key, want := range map[string][2]string{
+		"net.ipv4.ip_forward":                {"net.ipv4.ip_forward", "net/ipv4/ip_forward"},
+		"net/ipv4/ip_forward":                {"net.ipv4.ip_forward", "net/ipv4/ip_forward"},
+		"kernel/msgmax":                      {"kernel.msgmax", "kernel/msgmax"},
+		"net.ipv4.conf.eth0/100.rp_filter":   {"net.ipv4.conf.eth0/100.rp_filter", "net/ipv4/conf/eth0.100/rp_filter"},
+		"net/ipv4/conf/eth0.100/rp_filter":   {"net.ipv4.conf.eth0/100.rp_filter", "net/ipv4/conf/eth0.100/rp_filter"},
+		"fs.mqueue.msg_max":                  {"fs.mqueue.msg_max", "fs/mqueue/msg_max"},
+		"kernel.shm_rmid_forced":             {"kernel.shm_rmid_forced", "kernel/shm_rmid_forced"},
+		"net.ipv4.conf.all.accept_redirects": {"net.ipv4.conf.all.accept_redirects", "net/ipv4/conf/all/accept_redirects"},
+	} {
+		name, path, ok := sysctlName(key)
+		if !ok || name != want[0] || path != want[1] {
+			t.Errorf("sysctlName(%q) = %q, %q, %v; want %q, %q", key, name, path, ok, want[0], want[1])
+		}
+	}
+	for _, key := range []string{"", ".", "..", "net..ipv4", "net/../kernel/x", "/net/ipv4", "net.ipv4.", "net/ipv4/./x", "net.ipv4 .x", "../../x", "net/ipv4/..", "a\x00b"} {
+		if name, path, ok := sysctlName(key); ok {
+			t.Errorf("sysctlName(%q) = %q, %q: want refused", key, name, path)
+		}
+	}
+}

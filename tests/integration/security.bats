@@ -122,6 +122,15 @@ setup() {
 	run runo run --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
 	[ "$(echo $output)" = "1 123456789 20" ]
+	# sysctl(8)'s other form, with slashes, names the same settings.
+	update_config '.linux.sysctl = {"net/ipv4/conf/lo/rp_filter": "2", "kernel/msgmax": "9000"}'
+	set_args sh -c 'cat /proc/sys/net/ipv4/conf/lo/rp_filter /proc/sys/kernel/msgmax'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "2 9000" ]
+	update_config '.linux.sysctl = {"kernel/panic": "5"}'
+	create_fails
+	[[ "$output" == *'linux.sysctl[\"kernel/panic\"]: not in a namespace of the container'* ]]
 	# A sysctl of no namespace, or of one the container shares with the host, would change the host.
 	update_config '.linux.sysctl = {"kernel.panic": "5"}'
 	create_fails
