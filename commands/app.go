@@ -51,7 +51,9 @@ func Main(args []string) int {
 	err := app.Run(context.Background(), args)
 	var code exitError
 	var coded *codedError
-	var parser cli.ExitCoder // the parser's own, such as 3 for an unknown command, as in runc
+	// The parser's own exit codes, such as 3 for an unknown command, as in
+	// runc's; not those of errors wrapped in runo's (a hook's exit status).
+	parser, isParser := err.(cli.ExitCoder)
 	switch {
 	case err == nil:
 		return 0
@@ -60,7 +62,7 @@ func Main(args []string) int {
 	case errors.As(err, &coded):
 		logError(err)
 		return coded.code
-	case errors.As(err, &parser):
+	case isParser:
 		logError(err)
 		return parser.ExitCode()
 	}

@@ -186,7 +186,7 @@ bounded() {
 	mv "$BUNDLE/config.real" "$BUNDLE/config.json"
 	runo run -d --bundle "$BUNDLE" "$ID"
 	run bounded exec --process /dev/zero "$ID"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 255 ]
 	[[ "$output" == *"/dev/zero: larger than 8 MiB"* ]]
 	run bounded update -r /dev/zero "$ID"
 	[ "$status" -eq 1 ]
