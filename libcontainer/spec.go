@@ -1,6 +1,8 @@
 package libcontainer
 
 import (
+	"strings"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -64,8 +66,8 @@ func defaultSpec() *specs.Spec {
 // can run, as runc spec --rootless does: a user namespace mapping root to
 // the user, no network namespace (sysfs is then bound from the host, being
 // mountable only with a network namespace of the user namespace's), no
-// devpts gid (the tty group is not mapped), no cgroup mount and no
-// resources (cgroups are seldom delegated).
+// uid= or gid= mount options (those ids are not mapped) and no resources
+// (cgroups are seldom delegated).
 func ToRootless(spec *specs.Spec, uid, gid int) {
 	var ns []specs.LinuxNamespace
 	for _, n := range spec.Linux.Namespaces {
@@ -78,20 +80,16 @@ func ToRootless(spec *specs.Spec, uid, gid int) {
 	spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(gid), Size: 1}}
 	var mounts []specs.Mount
 	for _, m := range spec.Mounts {
-		switch m.Destination {
-		case "/sys/fs/cgroup":
-			continue
-		case "/sys":
+		if m.Destination == "/sys" {
 			m = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
-		case "/dev/pts":
-			var opts []string
-			for _, o := range m.Options {
-				if o != "gid=5" {
-					opts = append(opts, o)
-				}
-			}
-			m.Options = opts
 		}
+		var opts []string
+		for _, o := range m.Options {
+			if !strings.HasPrefix(o, "uid=") && !strings.HasPrefix(o, "gid=") {
+				opts = append(opts, o)
+			}
+		}
+		m.Options = opts
 		mounts = append(mounts, m)
 	}
 	spec.Mounts = mounts

@@ -57,6 +57,9 @@ as_user() {
 }
 
 @test "spec --rootless runs unprivileged: root inside is the user outside, state under XDG_RUNTIME_DIR" {
+	# As runc's: the cgroup mount stays, no mount keeps a uid= or gid=.
+	[ "$(jq -r '.mounts[] | select(.destination == "/sys/fs/cgroup") | .type' "$BUNDLE/config.json")" = cgroup ]
+	[ "$(jq '[.mounts[].options[]? | select(test("^[ug]id="))] | length' "$BUNDLE/config.json")" = 0 ]
 	update_config '.process.args = ["sh", "-c", "id -u; cat /proc/self/uid_map; grep CapEff /proc/self/status; echo x > /dev/null && echo null-ok; sleep 1000"]'
 	chown "$RU:$RG" "$BUNDLE/config.json"
 	as_user run -d --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
