@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -214,6 +215,13 @@ func writeIDMaps(pid int, l *specs.Linux, rootless bool) error {
 	return nil
 }
 
+// joinsUserns says whether the container joins a user namespace by path.
+func joinsUserns(l *specs.Linux) bool {
+	return slices.ContainsFunc(l.Namespaces, func(ns specs.LinuxNamespace) bool {
+		return ns.Type == specs.UserNamespace && ns.Path != ""
+	})
+}
+
 // checkJoinedMappings refuses, as runc does, id mappings given with the
 // path of a user namespace to join when they are not that namespace's own
 // (containerd and CRI-O send both). Init reads them from inside it.
@@ -225,17 +233,13 @@ func checkJoinedMappings(l *specs.Linux) error {
 		field, file string
 		maps        []specs.LinuxIDMapping
 	}{{"linux.uidMappings", "/proc/self/uid_map", l.UIDMappings}, {"linux.gidMappings", "/proc/self/gid_map", l.GIDMappings}} {
-		b, err := os.ReadFile(m.file)
+		maps, err := user.ParseIDMapFile(m.file)
 		if err != nil {
 			return fmt.Errorf("%s: reading the joined user namespace's: %w", m.field, err)
 		}
-		var have []specs.LinuxIDMapping
-		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			var id specs.LinuxIDMapping
-			if _, err := fmt.Sscan(line, &id.ContainerID, &id.HostID, &id.Size); err != nil {
-				return fmt.Errorf("%s: reading %s: %q: %w", m.field, m.file, line, err)
-			}
-			have = append(have, id)
+		have := make([]specs.LinuxIDMapping, len(maps))
+		for i, id := range maps {
+			have[i] = specs.LinuxIDMapping{ContainerID: uint32(id.ID), HostID: uint32(id.ParentID), Size: uint32(id.Count)}
 		}
 		byStart := func(a, b specs.LinuxIDMapping) int { return cmp.Compare(a.ContainerID, b.ContainerID) }
 		want := slices.SortedFunc(slices.Values(m.maps), byStart)

@@ -418,10 +418,3 @@ func isProcfs(path string) bool {
 	var st unix.Statfs_t
 	return unix.Statfs(path, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
 }
-
-// joinsUserns says whether the container joins a user namespace by path.
-func joinsUserns(l *specs.Linux) bool {
-	return slices.ContainsFunc(l.Namespaces, func(ns specs.LinuxNamespace) bool {
-		return ns.Type == specs.UserNamespace && ns.Path != ""
-	})
-}
