@@ -33,7 +33,11 @@ load helpers
 	run jq -r .type "$BATS_TEST_TMPDIR/events"
 	echo "$output"
 	[[ "$output" == stats$'\n'stats*oom*stats* ]]
-	[ "$(grep -c '"type":"oom"' "$BATS_TEST_TMPDIR/events")" = 1 ]
+	# v1's eventfd fires at each charge that finds the cgroup out of memory,
+	# so one kill may be reported twice (it was, once in CI), never a stream.
+	local ooms
+	ooms=$(grep -c '"type":"oom"' "$BATS_TEST_TMPDIR/events")
+	(( ooms >= 1 && ooms <= 3 ))
 }
 
 @test "events errors: a missing or stopped container, a bad interval" {
