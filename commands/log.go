@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -47,7 +48,22 @@ func setupLog(ctx context.Context, cmd *cli.Command) (context.Context, error) {
 	return ctx, nil
 }
 
+// maxMessage bounds a log line's message: errors quote bounded parts of
+// what they name, and this catches any that does not (4 KiB is more than
+// any engine shows).
+const maxMessage = 4096
+
+// bounded is msg, or its start and end with how much was cut between.
+func bounded(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	head, tail := maxMessage*3/4, maxMessage/4
+	return fmt.Sprintf("%s ...(%d bytes cut)... %s", strings.ToValidUTF8(msg[:head], ""), len(msg)-head-tail, strings.ToValidUTF8(msg[len(msg)-tail:], ""))
+}
+
 func (l *logger) line(level, msg string) {
+	msg = bounded(msg)
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	if l.json {
 		b, _ := json.Marshal(struct {
@@ -77,6 +93,6 @@ func warn(err error) {
 func logError(err error) {
 	logs.line("error", err.Error())
 	if logs.file {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, bounded(err.Error()))
 	}
 }

@@ -482,9 +482,11 @@ func (s *Store) Load(id string, lock bool) (*Container, error) {
 	return &Container{ID: id, State: st, h: h, warn: s.warn, debug: s.Debug}, nil
 }
 
-// List loads every container in the store, sorted by id.
+// List loads every container in the store, sorted by id. Only directories
+// that are containers are listed: runo's own, named by a valid id that is
+// the id their state records (not one renamed or planted).
 func (s *Store) List() ([]*Container, error) {
-	entries, err := os.ReadDir(s.Root)
+	root, err := s.openRoot()
 	if errors.Is(err, os.ErrNotExist) && !s.RootSet {
 		// The default root appears with the first container.
 		return nil, nil
@@ -492,14 +494,24 @@ func (s *Store) List() ([]*Container, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", s.Root, err)
 	}
+	f := os.NewFile(uintptr(root), s.Root)
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", s.Root, err)
+	}
 	var list []*Container
-	for _, e := range entries {
-		if !e.IsDir() {
+	for _, name := range names {
+		if ValidateID(name) != nil {
 			continue
 		}
-		c, err := s.Load(e.Name(), false)
+		c, err := s.Load(name, false)
 		if err != nil {
 			continue // deleted meanwhile, or not a container directory
+		}
+		if c.State.ID != name {
+			c.Close()
+			continue
 		}
 		list = append(list, c)
 	}
@@ -828,7 +840,7 @@ func (c *Container) waitEmpty() error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("processes %v of container %s did not exit after SIGKILL", pids, c.ID)
+			return fmt.Errorf("processes %s of container %s did not exit after SIGKILL", quoteList(pids), c.ID)
 		}
 		c.signalAll(unix.SIGKILL)
 		time.Sleep(time.Millisecond)

@@ -135,7 +135,7 @@ func setUser(p *specs.Process) ([]string, error) {
 		// A user namespace of rootless runo denies setgroups: then the
 		// process keeps no groups anyway, but cannot be given any.
 		if len(groups) > 0 || !setgroupsDenied() {
-			return nil, fmt.Errorf("process.user.additionalGids %v: %w", u.AdditionalGids, err)
+			return nil, fmt.Errorf("process.user.additionalGids %s: %w", quoteList(u.AdditionalGids), err)
 		}
 	}
 	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID)); e != 0 {

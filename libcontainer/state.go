@@ -134,30 +134,58 @@ func (s *Store) create(id string) (*handle, error) {
 	if err := os.MkdirAll(s.Root, 0o711); err != nil {
 		return nil, fmt.Errorf("creating state root %s: %w", s.Root, err)
 	}
-	dir := filepath.Join(s.Root, id)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
+	root, err := s.openRoot()
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(root)
+	if err := unix.Mkdirat(root, id, 0o700); err != nil {
+		if errors.Is(err, unix.EEXIST) {
 			return nil, fmt.Errorf("%w: %s", ErrExist, id)
 		}
 		return nil, fmt.Errorf("creating state directory: %w", err)
 	}
-	h, err := s.open(id, lockExclusive)
+	h, err := s.openIn(root, id, lockExclusive)
 	if err != nil {
-		os.Remove(dir)
+		unix.Unlinkat(root, id, unix.AT_REMOVEDIR)
 	}
 	return h, err
+}
+
+// openRoot opens the state root, which must be runo's own: a root another
+// user can write is one where they can swap a container's directory for
+// theirs, whose hooks delete would then run.
+func (s *Store) openRoot() (int, error) {
+	fd, err := openOwnedDir(-1, s.Root, s.Root)
+	if err != nil {
+		return -1, fmt.Errorf("state root: %w", err)
+	}
+	return fd, nil
 }
 
 // open opens the directory of an existing container, and takes its lock
 // for operations that change it.
 func (s *Store) open(id string, mode lockMode) (*handle, error) {
+	root, err := s.openRoot()
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNotExist
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(root)
+	return s.openIn(root, id, mode)
+}
+
+// openIn opens container id's directory in the state root.
+func (s *Store) openIn(root int, id string, mode lockMode) (*handle, error) {
 	dir := filepath.Join(s.Root, id)
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openOwnedDir(root, id, dir)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil, ErrNotExist
 		}
-		return nil, fmt.Errorf("opening state directory %s: %w", dir, err)
+		return nil, fmt.Errorf("opening state directory: %w", err)
 	}
 	if mode == lockExclusive {
 		if err := flock(fd, unix.LOCK_EX); err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +43,7 @@ func TestStoreCreateAndLoad(t *testing.T) {
 }
 
 func TestStatusFollowsThePidAndItsStartTime(t *testing.T) {
-	s := &Store{Root: t.TempDir()}
+	s := &Store{Root: filepath.Join(t.TempDir(), "root")}
 	h, err := s.create("c")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +66,7 @@ func TestStatusFollowsThePidAndItsStartTime(t *testing.T) {
 }
 
 func TestSaveIsAtomic(t *testing.T) {
-	s := &Store{Root: t.TempDir()}
+	s := &Store{Root: filepath.Join(t.TempDir(), "root")}
 	h, err := s.create("c")
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +99,7 @@ func TestWriteFileAtomicFailsCleanly(t *testing.T) {
 }
 
 func TestLockSerialisesWriters(t *testing.T) {
-	s := &Store{Root: t.TempDir()}
+	s := &Store{Root: filepath.Join(t.TempDir(), "root")}
 	h, err := s.create("c")
 	if err != nil {
 		t.Fatal(err)
@@ -126,23 +125,51 @@ func TestLockSerialisesWriters(t *testing.T) {
 	}
 }
 
-func TestEvictOldestKeepsTheNewest(t *testing.T) {
-	dir := t.TempDir()
-	for i := range 5 {
-		p := filepath.Join(dir, strconv.Itoa(i))
-		if err := os.WriteFile(p, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		mod := time.Unix(int64(1000+i), 0)
-		os.Chtimes(p, mod, mod)
+func TestStoreRefusesARootOthersCanWrite(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
 	}
-	evictOldest(dir, 3)
-	names, _ := os.ReadDir(dir)
-	var got []string
-	for _, n := range names {
-		got = append(got, n.Name())
+	for name, setup := range map[string]func(root string){
+		"group-writable": func(root string) { os.Chmod(root, 0o775) },
+		"world-writable": func(root string) { os.Chmod(root, 0o1777) },
+		"another user's": func(root string) { os.Chown(root, 1000, 1000) },
+		"a symlink":      func(root string) { os.Rename(root, root+".real"); os.Symlink(root+".real", root) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &Store{Root: filepath.Join(t.TempDir(), "root")}
+			if err := os.Mkdir(s.Root, 0o711); err != nil {
+				t.Fatal(err)
+			}
+			setup(s.Root)
+			_, err := s.create("c1")
+			if !errors.Is(err, errNotOwned) || !strings.Contains(err.Error(), s.Root) {
+				t.Fatalf("create: %v", err)
+			}
+			if _, err := s.Load("c1", false); !errors.Is(err, errNotOwned) {
+				t.Fatalf("load: %v", err)
+			}
+			if _, err := s.List(); !errors.Is(err, errNotOwned) {
+				t.Fatalf("list: %v", err)
+			}
+		})
 	}
-	if strings.Join(got, ",") != "2,3,4" {
-		t.Fatalf("left %v, want the three newest", got)
+}
+
+func TestStoreRefusesAContainerDirectoryOthersCanWrite(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	s := &Store{Root: filepath.Join(t.TempDir(), "root")}
+	h, err := s.create("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.close()
+	os.Chown(filepath.Join(s.Root, "c1"), 1000, 1000)
+	if _, err := s.Load("c1", false); !errors.Is(err, errNotOwned) || !strings.Contains(err.Error(), "uid 1000") {
+		t.Fatalf("load: %v", err)
+	}
+	if list, err := s.List(); err != nil || len(list) != 0 {
+		t.Fatalf("list: %v %v", list, err)
 	}
 }
