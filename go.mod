@@ -20,4 +20,7 @@ require (
 	google.golang.org/protobuf v1.34.2
 )
 
-require cyphar.com/go-pathrs v0.2.5 // indirect
+require (
+	cyphar.com/go-pathrs v0.2.5 // indirect
+	github.com/moby/sys/userns v0.1.0 // indirect
+)

@@ -162,19 +162,17 @@ func store(cmd *cli.Command) *libcontainer.Store {
 	return s
 }
 
-// cacheDir is where runo keeps compiled seccomp programs: not under any
-// --root, whose contents engines check for leftovers. RUNO_CACHE moves it.
+// cacheDir is where root's runo keeps compiled seccomp programs: not under
+// any --root, whose contents engines check for leftovers. RUNO_CACHE moves
+// it. Rootless runo keeps none (libcontainer's openSeccompCache says why).
 func cacheDir() string {
+	if os.Geteuid() != 0 {
+		return ""
+	}
 	if dir := os.Getenv("RUNO_CACHE"); dir != "" {
 		return dir
 	}
-	if os.Geteuid() == 0 {
-		return "/run/runo-cache"
-	}
-	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
-		return filepath.Join(dir, "runo-cache")
-	}
-	return ""
+	return "/run/runo-cache"
 }
 
 // checkArgs enforces a subcommand's number of arguments, as runc words it.

@@ -64,7 +64,8 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err := checkPassedFds(o.ListenFds, o.PreserveFds); err != nil {
 		return 0, err
 	}
-	p, err := c.execProcess(o)
+	saved := &savedConfig{path: filepath.Join(c.h.dir, configFile)}
+	p, err := c.execProcess(o, saved)
 	if err != nil {
 		return 0, err
 	}
@@ -85,7 +86,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return 0, err
 	}
 	defer cons.Close()
-	prog, err := readSeccompFile(c.h.dir)
+	prog, err := c.execSeccomp(saved)
 	if err != nil {
 		return 0, err
 	}
@@ -125,17 +126,77 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	return status, nil
 }
 
+// savedConfig is the config create kept, read once and only if exec needs
+// it: for the process's defaults, or the filter of a lost seccomp.json.
+type savedConfig struct {
+	path string
+	data []byte
+	spec *specs.Spec
+	err  error
+}
+
+// read returns the config's bytes and, when the fast reader took them, the
+// spec (else nil: decode the part needed with json).
+func (s *savedConfig) read() ([]byte, *specs.Spec, error) {
+	if s.data == nil && s.err == nil {
+		if s.data, s.err = readRegular(s.path); s.err == nil {
+			s.spec = readSpec(s.data)
+		} else {
+			s.err = fmt.Errorf("reading the container's config: %w", s.err)
+		}
+	}
+	return s.data, s.spec, s.err
+}
+
+// execSeccomp returns the filter exec loads: the one create compiled or,
+// when that file is gone (a partial copy of --root, a cleaner, an older
+// runo's state), the saved config's, compiled again. An exec never runs
+// under a weaker filter than the config's: what cannot be known is refused.
+func (c *Container) execSeccomp(saved *savedConfig) (*seccomp.Program, error) {
+	prog, ferr := readSeccompFile(c.h.dir)
+	if ferr == nil && prog != nil {
+		return prog, nil
+	}
+	data, spec, err := saved.read()
+	if err != nil {
+		return nil, fmt.Errorf("cannot tell whether exec needs a seccomp filter: %w", err)
+	}
+	if spec == nil {
+		var cfg struct {
+			Linux *specs.Linux `json:"linux"`
+		}
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			return nil, fmt.Errorf("cannot tell whether exec needs a seccomp filter: %s: %w", saved.path, jsonError(data, err))
+		}
+		spec = &specs.Spec{Linux: cfg.Linux}
+	}
+	if spec.Linux == nil || spec.Linux.Seccomp == nil {
+		return nil, ferr
+	}
+	why := "is missing"
+	if ferr != nil {
+		why = fmt.Sprintf("is damaged (%v)", ferr)
+	}
+	if c.debug != nil {
+		c.debug(fmt.Sprintf("%s %s: compiling linux.seccomp of %s again", filepath.Join(c.h.dir, seccompFile), why, saved.path))
+	}
+	prog, err = seccomp.Compile(spec.Linux.Seccomp)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s, and compiling linux.seccomp of %s again failed: %w", filepath.Join(c.h.dir, seccompFile), why, saved.path, err)
+	}
+	return prog, nil
+}
+
 // execProcess builds and checks the process to execute.
-func (c *Container) execProcess(o ExecOpts) (*specs.Process, error) {
+func (c *Container) execProcess(o ExecOpts, saved *savedConfig) (*specs.Process, error) {
 	p := o.Process
 	if p == nil {
-		data, err := readRegular(filepath.Join(c.h.dir, configFile))
+		data, spec, err := saved.read()
 		if err != nil {
-			return nil, fmt.Errorf("reading the container's config: %w", err)
+			return nil, err
 		}
 		// With json, the process alone: the rest of a config create
 		// checked is skipped unread.
-		spec := readSpec(data)
 		if spec == nil {
 			spec = new(specs.Spec)
 			var proc struct {

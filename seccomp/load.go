@@ -41,3 +41,36 @@ func (p *Program) LoadFlags() uint {
 	}
 	return p.Flags
 }
+
+// Check refuses a program the kernel would not load as it came from
+// Compile: no instructions or more than BPF_MAXINSNS, a jump past the end,
+// or a last instruction that is not a return. It is for programs read
+// back from a file, so that a damaged one is compiled again rather than
+// failing each container that uses it.
+func (p *Program) Check() error {
+	n := len(p.BPF) / 8
+	if len(p.BPF)%8 != 0 || n == 0 || n > unix.BPF_MAXINSNS {
+		return fmt.Errorf("seccomp: a program of %d bytes", len(p.BPF))
+	}
+	for i := range n {
+		b := p.BPF[i*8:]
+		code := binary.NativeEndian.Uint16(b)
+		if code&0x07 != unix.BPF_JMP {
+			continue
+		}
+		jt, jf, k := int(b[2]), int(b[3]), int(binary.NativeEndian.Uint32(b[4:]))
+		if code&0xf0 == unix.BPF_JA {
+			jt, jf = k, k
+		}
+		if i+1+max(jt, jf) >= n {
+			return fmt.Errorf("seccomp: instruction %d jumps past the end", i)
+		}
+	}
+	if last := binary.NativeEndian.Uint16(p.BPF[(n-1)*8:]); last&0x07 != unix.BPF_RET {
+		return fmt.Errorf("seccomp: the last instruction is not a return")
+	}
+	if p.Flags&^uint(unix.SECCOMP_FILTER_FLAG_LOG|unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW|flagWaitKillableRecv) != 0 {
+		return fmt.Errorf("seccomp: unknown flags %#x", p.Flags)
+	}
+	return nil
+}
