@@ -84,7 +84,7 @@ func openMountSource(pid int, spec *specs.Spec, bundle string, i int) (*os.File,
 		// Never unlocked: the thread, moved to another mount namespace,
 		// ends with this goroutine.
 		runtime.LockOSThread()
-		tree, err := cloneSource(mntns, src, opts, userns)
+		tree, err := cloneSource(mntns, src, opts, userns, pid)
 		done <- result{tree, err}
 	}()
 	r := <-done
@@ -92,12 +92,15 @@ func openMountSource(pid int, spec *specs.Spec, bundle string, i int) (*os.File,
 }
 
 // cloneSource runs on a thread of its own, which it moves into mntns.
-func cloneSource(mntns *os.File, src string, opts parsedMount, userns *os.File) (*os.File, error) {
+func cloneSource(mntns *os.File, src string, opts parsedMount, userns *os.File, initPid int) (*os.File, error) {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return nil, err
 	}
 	if err := unix.Setns(int(mntns.Fd()), unix.CLONE_NEWNS); err != nil {
 		return nil, fmt.Errorf("entering init's mount namespace: %w", err)
+	}
+	if err := checkProcSource(src, initPid); err != nil {
+		return nil, err
 	}
 	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
 	if opts.flags&unix.MS_REC != 0 {
@@ -245,7 +248,7 @@ func checkJoinedMappings(l *specs.Linux) error {
 		want := slices.SortedFunc(slices.Values(m.maps), byStart)
 		slices.SortFunc(have, byStart)
 		if !slices.Equal(want, have) {
-			return fmt.Errorf("%s: %v are not the mappings of the user namespace joined, %v: give its path or mappings, not both", m.field, want, have)
+			return fmt.Errorf("%s: %s are not the mappings of the user namespace joined, %s: give its path or mappings, not both", m.field, quoteList(want), quoteList(have))
 		}
 	}
 	return nil

@@ -399,6 +399,9 @@ func (r *rootfs) bind(m specs.Mount, opts parsedMount) error {
 	if !filepath.IsAbs(src) {
 		src = filepath.Join(r.bundle, src)
 	}
+	if err := checkProcSource(src); err != nil {
+		return err
+	}
 	st, err := os.Stat(src)
 	if err != nil {
 		return fmt.Errorf("bind source: %w", err)

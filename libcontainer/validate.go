@@ -68,8 +68,14 @@ func Validate(spec *specs.Spec, bundle string) error {
 		}
 		// The kernel ignores them on a bind mount: refused, as runc does,
 		// rather than dropped.
-		if opts := parseMountOptions(m.Options); opts.isBind() && opts.data != "" {
+		opts := parseMountOptions(m.Options)
+		if opts.isBind() && opts.data != "" {
 			return fmt.Errorf("mounts[%d].options: %q: a bind mount takes no filesystem options", i, opts.data)
+		}
+		if opts.isBind() || m.Type == "bind" {
+			if src := filepath.Clean(m.Source); underAny(src, "/proc/self", "/proc/thread-self") {
+				return fmt.Errorf("mounts[%d].source: %s is under /proc/self: the descriptors and files of runo's own processes never reach the container", i, quote(m.Source))
+			}
 		}
 	}
 	if err := validateHooks(spec.Hooks); err != nil {
@@ -412,6 +418,16 @@ func checkProcDestination(dest string, m specs.Mount) error {
 		return nil
 	}
 	return fmt.Errorf("%q cannot be mounted because it is inside /proc", dest)
+}
+
+// underAny says whether path is one of dirs or inside one.
+func underAny(path string, dirs ...string) bool {
+	for _, d := range dirs {
+		if path == d || strings.HasPrefix(path, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func isProcfs(path string) bool {
