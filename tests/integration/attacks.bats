@@ -255,3 +255,187 @@ bounded() {
 	cat "$BATS_TEST_TMPDIR/exec.err"
 	grep -Eq "exec: container $ID (was deleted|stopped) while the process started" "$BATS_TEST_TMPDIR/exec.err"
 }
+
+# deny_mkdir sets a profile that denies mkdir; allow_all one that denies
+# nothing.
+deny_mkdir() {
+	update_config '.root.readonly = false | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO"}]}'
+}
+allow_all() {
+	update_config '.root.readonly = false | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ALLOW"}]}'
+}
+
+# mkdir_denied runs a container that tries mkdir and checks the filter
+# stopped it.
+mkdir_denied() {
+	set_args sh -c 'mkdir /tmp/d 2>&1; grep "^Seccomp:" /proc/self/status'
+	run runo run --bundle "$BUNDLE" "$ID"
+	[[ "$output" == *"Operation not permitted"*"Seccomp:	2"* ]]
+}
+
+@test "a seccomp cache another user can write is never trusted: a planted program is not loaded" {
+	export RUNO_CACHE=$BATS_TEST_TMPDIR/cache
+	allow_all
+	set_args true
+	runo run --bundle "$BUNDLE" "$ID"
+	local allow deny
+	allow=$(ls "$RUNO_CACHE/seccomp")
+	deny_mkdir
+	mkdir_denied
+	deny=$(ls "$RUNO_CACHE/seccomp" | grep -vx "$allow")
+	[ -n "$deny" ] && [ -n "$allow" ]
+	# The cache passes to another user, who plants the allow-all program
+	# under the key of the profile that denies.
+	local how
+	for how in "chown -R 65534:65534" "chmod -R go+w"; do
+		$how "$RUNO_CACHE"
+		jq -c --arg k "$deny" 'if has("key") then .key = $k else . end' "$RUNO_CACHE/seccomp/$allow" > "$RUNO_CACHE/seccomp/$deny"
+		mkdir_denied
+		chown -R 0:0 "$RUNO_CACHE" && chmod -R go-w "$RUNO_CACHE"
+	done
+	# An entry that is not a program is compiled again and replaced, not
+	# a lasting failure.
+	echo '{}' > "$RUNO_CACHE/seccomp/$deny"
+	mkdir_denied
+	[ "$(cat "$RUNO_CACHE/seccomp/$deny")" != '{}' ]
+	mkdir_denied
+}
+
+@test "a seccomp cache with a symlink is never followed: nothing is evicted or written where it points" {
+	local victim=$BATS_TEST_TMPDIR/victim i
+	mkdir "$victim"
+	for i in $(seq 70); do echo "$i" > "$victim/file$i"; done
+	export RUNO_CACHE=$BATS_TEST_TMPDIR/cache
+	mkdir -m 700 "$RUNO_CACHE"
+	ln -s "$victim" "$RUNO_CACHE/seccomp"
+	deny_mkdir
+	mkdir_denied
+	[ "$(ls "$victim" | wc -l)" = 70 ]
+	# The cache itself reached through a symlink, or owned by another user.
+	rm "$RUNO_CACHE/seccomp"
+	mv "$RUNO_CACHE" "$RUNO_CACHE.real"
+	ln -s "$RUNO_CACHE.real" "$RUNO_CACHE"
+	mkdir_denied
+	[ -z "$(ls -A "$RUNO_CACHE.real")" ]
+	rm "$RUNO_CACHE" && mkdir "$RUNO_CACHE" && chown 65534:65534 "$RUNO_CACHE"
+	mkdir_denied
+	[ -z "$(ls -A "$RUNO_CACHE")" ]
+}
+
+@test "exec never runs under a weaker filter: a lost or damaged seccomp.json is compiled again from the saved config" {
+	deny_mkdir
+	runo run -d --bundle "$BUNDLE" "$ID"
+	rm "$ROOT/$ID/seccomp.json"
+	run runo exec "$ID" sh -c 'mkdir /tmp/x 2>&1; grep "^Seccomp:" /proc/self/status'
+	[[ "$output" == *"Operation not permitted"*"Seccomp:	2"* ]]
+	echo '{}' > "$ROOT/$ID/seccomp.json"
+	run runo exec "$ID" sh -c 'mkdir /tmp/x 2>&1; grep "^Seccomp:" /proc/self/status'
+	[[ "$output" == *"Operation not permitted"*"Seccomp:	2"* ]]
+	# Neither the filter nor the config: refused, naming what is missing.
+	rm "$ROOT/$ID/seccomp.json" "$ROOT/$ID/config.json"
+	echo '{"args": ["true"], "cwd": "/"}' > "$BATS_TEST_TMPDIR/process.json"
+	run runo exec --process "$BATS_TEST_TMPDIR/process.json" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot tell whether exec needs a seccomp filter: reading the container's config"*"$ROOT/$ID/config.json"* ]]
+}
+
+@test "a --root or container directory another user can write is refused, naming its owner and mode" {
+	local other=$BATS_TEST_TMPDIR/other
+	mkdir -m 755 "$other" && chown 65534:65534 "$other"
+	set_args true
+	run "$RUNO_BIN" --root "$other" run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"state root: $other is owned by uid 65534 with mode 0755"* ]]
+	[ -z "$(ls -A "$other")" ]
+	chown 0:0 "$other" && chmod 1777 "$other"
+	run "$RUNO_BIN" --root "$other" list
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$other is owned by uid 0 with mode 01777"* ]]
+	# A container directory planted by another user, with a poststop hook:
+	# delete does not run it.
+	set_args sleep 100
+	runo run -d --bundle "$BUNDLE" "$ID"
+	runo kill "$ID" KILL
+	wait_for_status "$ID" stopped
+	mv "$ROOT/$ID" "$ROOT/.hidden"
+	mkdir "$ROOT/$ID"
+	jq --arg m "$BATS_TEST_TMPDIR/hook-ran" '.hooks = {poststop: [{path: "/bin/touch", args: ["touch", $m]}]}' \
+		"$ROOT/.hidden/state.json" > "$ROOT/$ID/state.json"
+	chown -R 65534:65534 "$ROOT/$ID"
+	run runo delete "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$ROOT/$ID is owned by uid 65534"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/hook-ran" ]
+	# list shows containers only: not the renamed directory, whose state is
+	# another id's, nor the planted one.
+	run runo list -q
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	rm -rf "${ROOT:?}/$ID"
+	mv "$ROOT/.hidden" "$ROOT/$ID"
+	runo delete "$ID"
+}
+
+@test "bind sources under /proc/self, /proc/thread-self or init's own /proc/PID are refused, naming the mount" {
+	local src
+	for src in /proc/self/fd/3 /proc/thread-self/fd /proc/self; do
+		update_config --arg s "$src" '.mounts += [{"destination": "/leak", "type": "bind", "source": $s, "options": ["rbind"]}]'
+		create_fails
+		[[ "$output" == *"].source: "*"$src"*" is under /proc/self"* ]]
+		assert_no_leftovers "$ID"
+		update_config 'del(.mounts[-1])'
+	done
+	# The same through a symlink: refused where init resolves it.
+	ln -s /proc/self "$BATS_TEST_TMPDIR/self"
+	ln -s /proc "$BATS_TEST_TMPDIR/proc"
+	for src in "$BATS_TEST_TMPDIR/self/fd" "$BATS_TEST_TMPDIR/proc/thread-self/fd/4" "$BATS_TEST_TMPDIR/proc/../proc/self/root"; do
+		update_config --arg s "$src" '.mounts += [{"destination": "/leak", "type": "bind", "source": $s, "options": ["rbind"]}]'
+		create_fails
+		[[ "$output" == *"mounts["*"bind source "*"$src"*": /proc/"*"is a process directory of the runtime's or init's own"* ]]
+		assert_no_leftovers "$ID"
+		# And where the runtime resolves it, for a container with a user namespace.
+		update_config '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{containerID: 0, hostID: 0, size: 65536}] | .linux.gidMappings = .linux.uidMappings'
+		create_fails
+		[[ "$output" == *"mounts["*"bind source "*"$src"*": /proc/"*"is a process directory of the runtime's or init's own"* ]]
+		assert_no_leftovers "$ID"
+		update_config 'del(.mounts[-1]) | del(.linux.namespaces[-1]) | del(.linux.uidMappings) | del(.linux.gidMappings)'
+	done
+	# Another process's files are not init's: they still bind.
+	update_config '.mounts += [{"destination": "/leak", "type": "bind", "source": "/proc/1/comm", "options": ["bind"]}]'
+	touch "$BUNDLE/rootfs/leak"
+	run_in 'cat /leak'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat /proc/1/comm)" ]
+}
+
+@test "hooks: no runo variables without an env, a hook that exits has finished, a timeout kills the hook's group" {
+	update_config --arg f "$BATS_TEST_TMPDIR/env" '.hooks = {createContainer: [{path: "/bin/sh", args: ["sh", "-c", ("env > " + $f)]}],
+		createRuntime: [{path: "/bin/sh", args: ["sh", "-c", ("env >> " + $f)]}]}'
+	set_args true
+	runo run --bundle "$BUNDLE" "$ID"
+	run grep -v '^PWD=\|^SHLVL=\|^_=' "$BATS_TEST_TMPDIR/env"
+	[ -z "$output" ]
+	# The hook exits 0 while a child it started holds its output.
+	update_config '.hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "sleep 4 & exit 0"]}]}'
+	local start=$SECONDS
+	runo create --bundle "$BUNDLE" "$ID" > /dev/null
+	[ $((SECONDS - start)) -lt 3 ]
+	[ "$(status_of "$ID")" = created ]
+	runo delete -f "$ID"
+	# Past its timeout, the hook and its children are killed.
+	update_config --arg f "$BATS_TEST_TMPDIR/child" '.hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c", ("sleep 100 & echo $! > " + $f + "; wait")], timeout: 1}]}'
+	create_fails
+	[[ "$output" == *"error running createRuntime hook #0: /bin/sh: timed out after 1s"* ]]
+	wait_dead "$(cat "$BATS_TEST_TMPDIR/child")"
+	assert_no_leftovers "$ID"
+}
+
+@test "an error about a huge list quotes a bounded part of it" {
+	update_config '.process.user.additionalGids = [range(500000)]'
+	set_args true
+	run runo run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"process.user.additionalGids"* ]]
+	[ "${#output}" -lt 8192 ]
+	assert_no_leftovers "$ID"
+}

@@ -145,3 +145,14 @@ as_user() {
 	[ "${lines[-1]}" = 4096 ]
 	[ ! -e "$XDG/runo/$ID" ]
 }
+
+@test "rootless runo keeps no seccomp cache: its directories are reachable by the user's own containers" {
+	update_config '.root.readonly = false | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO"}]}
+		| .process.args = ["sh", "-c", "mkdir /tmp/d 2>&1; grep ^Seccomp: /proc/self/status"]'
+	chown "$RU:$RG" "$BUNDLE/config.json"
+	mkdir "$XDG/cache" && chown "$RU:$RG" "$XDG/cache"
+	run setpriv --reuid="$RU" --regid="$RG" --init-groups env XDG_RUNTIME_DIR="$XDG" RUNO_CACHE="$XDG/cache" "$RUNO_BIN" run --bundle "$BUNDLE" "$ID"
+	[[ "$output" == *"Operation not permitted"*"Seccomp:	2"* ]]
+	[ -z "$(ls -A "$XDG/cache")" ]
+	[ ! -e "$XDG/runo-cache" ]
+}
