@@ -195,7 +195,7 @@ func TestDeviceFilterV2(t *testing.T) {
 		// /dev/kmsg, for reading only.
 		{Allow: true, Type: "c", Major: &one, Minor: &eleven, Access: "r"},
 	}
-	if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
+	if err := m.Set(&specs.LinuxResources{Devices: rules}, true); err != nil {
 		t.Fatal(err)
 	}
 	cg, err := os.Open(dir)
@@ -258,7 +258,7 @@ func TestParseSystemdPath(t *testing.T) {
 		{"a-.slice:b:c", "", "", "", "bad slice name"},
 		{"a.slice:b:c.slice", "", "", "", "a scope, not a slice"},
 	} {
-		u, err := ParseSystemdPath(tc.path, "ct", "/sys/fs/cgroup")
+		u, err := ParseSystemdPath(tc.path, "ct", "/sys/fs/cgroup", "system.slice")
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%q: error %v, want %q", tc.path, err, tc.err)

@@ -28,8 +28,11 @@ type Manager interface {
 	// Sub returns the manager of sub-cgroups of the container's (exec's
 	// --cgroup "[controller[,controller]:]path"), which must exist.
 	Sub(subs []string) (Manager, error)
-	// Set writes linux.resources, devices included.
-	Set(r *specs.LinuxResources) error
+	// Set writes linux.resources, and with devices the device rules
+	// (runc's defaults even when r has none). Rootless runo sets none:
+	// v1's devices files and v2's eBPF programs need host privilege, and
+	// runc skips them too.
+	Set(r *specs.LinuxResources, devices bool) error
 	// Update writes the resources r names, except devices.
 	Update(r *specs.LinuxResources) error
 	// MemoryUsage is the memory the container uses now, in bytes, and
@@ -79,13 +82,15 @@ func (f *FS) Join(pid int) error {
 	return nil
 }
 
-func (f *FS) Set(r *specs.LinuxResources) error {
-	var devices []specs.LinuxDeviceCgroup
-	if r != nil {
-		devices = r.Devices
-	}
-	if err := applyDevices(f.paths, devices); err != nil {
-		return err
+func (f *FS) Set(r *specs.LinuxResources, devices bool) error {
+	if devices {
+		var rules []specs.LinuxDeviceCgroup
+		if r != nil {
+			rules = r.Devices
+		}
+		if err := applyDevices(f.paths, rules); err != nil {
+			return err
+		}
 	}
 	return writeSettings(f.paths, resourceSettings(r), false)
 }

@@ -39,6 +39,9 @@ type SystemdUnit struct {
 	// Owner, when set, is the host uid the scope's cgroup is delegated to
 	// (see Adopt).
 	Owner *int `json:",omitempty"`
+	// User, when set, is the host uid whose systemd user instance keeps
+	// the scope (rootless runo); else the system instance does.
+	User *int `json:",omitempty"`
 }
 
 // PropertyAnnotationPrefix names the unit properties a container's
@@ -98,11 +101,12 @@ func unitProperty(name, text string) (systemd.Property, error) {
 
 // ParseSystemdPath reads cgroupsPath as runc does with --systemd-cgroup:
 // "slice:prefix:name" names the scope prefix-name.scope in slice;
-// an empty path is "system.slice:runo:<id>"; an empty slice is
-// system.slice. mountpoint is the cgroup2 root.
-func ParseSystemdPath(cgroupsPath, id, mountpoint string) (*SystemdUnit, error) {
+// an empty path is "SLICE:runo:<id>"; an empty slice is SLICE, the
+// default slice: system.slice, or user.slice in a user instance of
+// systemd. mountpoint is the cgroup2 root of the instance's slices.
+func ParseSystemdPath(cgroupsPath, id, mountpoint, defaultSlice string) (*SystemdUnit, error) {
 	if cgroupsPath == "" {
-		cgroupsPath = "system.slice:runo:" + id
+		cgroupsPath = defaultSlice + ":runo:" + id
 	}
 	parts := strings.Split(cgroupsPath, ":")
 	if len(parts) != 3 {
@@ -110,7 +114,7 @@ func ParseSystemdPath(cgroupsPath, id, mountpoint string) (*SystemdUnit, error) 
 	}
 	slice, prefix, name := parts[0], parts[1], parts[2]
 	if slice == "" {
-		slice = "system.slice"
+		slice = defaultSlice
 	}
 	if !strings.HasSuffix(slice, ".slice") || strings.Contains(slice, "/") {
 		return nil, fmt.Errorf("linux.cgroupsPath %q: %q is not a slice", cgroupsPath, slice)
@@ -255,7 +259,7 @@ func (s *Systemd) Adopt(pid int) error {
 		}
 		props = append(props, p)
 	}
-	err := call(func(ctx context.Context, conn *systemd.Conn) error {
+	err := s.unit.call(func(ctx context.Context, conn *systemd.Conn) error {
 		return s.await(ctx, "starting", func(done chan<- string) (int, error) {
 			return conn.StartTransientUnitContext(ctx, s.unit.Unit, "replace", props, done)
 		})
@@ -315,7 +319,7 @@ func (s *Systemd) Destroy() error {
 }
 
 func (s *Systemd) stop() error {
-	return call(func(ctx context.Context, conn *systemd.Conn) error {
+	return s.unit.call(func(ctx context.Context, conn *systemd.Conn) error {
 		err := s.await(ctx, "stopping", func(done chan<- string) (int, error) {
 			return conn.StopUnitContext(ctx, s.unit.Unit, "replace", done)
 		})
@@ -333,16 +337,84 @@ func (s *Systemd) stop() error {
 	})
 }
 
-// call runs fn on a connection to systemd, within jobTimeout.
-func call(fn func(context.Context, *systemd.Conn) error) error {
+// call runs fn on a connection to the instance of systemd that keeps the
+// unit, within jobTimeout.
+func (u SystemdUnit) call(fn func(context.Context, *systemd.Conn) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
 	defer cancel()
-	conn, err := systemd.NewWithContext(ctx)
+	conn, err := connectSystemd(ctx, u.User)
 	if err != nil {
-		return fmt.Errorf("connecting to systemd: %w", err)
+		return err
 	}
 	defer conn.Close()
 	return fn(ctx, conn)
+}
+
+// connectSystemd connects to the system instance of systemd, or with
+// user to that user's instance, over the session bus.
+func connectSystemd(ctx context.Context, user *int) (*systemd.Conn, error) {
+	if user == nil {
+		conn, err := systemd.NewWithContext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("connecting to systemd: %w", err)
+		}
+		return conn, nil
+	}
+	addr := UserBusAddress()
+	conn, err := systemd.NewConnection(func() (*dbus.Conn, error) { return dialUserBus(ctx, addr, *user) })
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the systemd user instance of uid %d at %s: %w", *user, addr, err)
+	}
+	return conn, nil
+}
+
+// UserBusAddress is the session bus of the user runo runs for:
+// $DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus.
+func UserBusAddress() string {
+	if addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" {
+		return addr
+	}
+	return "unix:path=" + filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "bus")
+}
+
+// dialUserBus connects to the bus at addr as host uid: from inside a user
+// namespace (podman's rootless one) the bus sees the host's uid in the
+// socket's credentials, not the euid of 0 that godbus would claim.
+func dialUserBus(ctx context.Context, addr string, uid int) (*dbus.Conn, error) {
+	conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(uid))}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := conn.Hello(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// UserManagerCgroup is the cgroup of uid's systemd user instance, below
+// which it puts its slices: /user.slice/user-UID.slice/user@UID.service.
+func UserManagerCgroup(uid int) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+	defer cancel()
+	conn, err := connectSystemd(ctx, &uid)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	v, err := conn.GetManagerProperty("ControlGroup")
+	if err != nil {
+		return "", fmt.Errorf("asking the systemd user instance of uid %d for its cgroup: %w", uid, err)
+	}
+	dir, err := strconv.Unquote(v)
+	if err != nil || !strings.HasPrefix(dir, "/") {
+		return "", fmt.Errorf("the systemd user instance of uid %d gave %q for its cgroup", uid, v)
+	}
+	return dir, nil
 }
 
 // await queues a job on the unit with queue and waits for its end; a job
@@ -561,16 +633,16 @@ func addQuota(add func(string, any), quota int64, period uint64) {
 // Set tells systemd the limits, as runc does (the scope is made without
 // them), then writes every resource to the files. On v1, systemd writes
 // the devices cgroup itself on every reload: it is told the rules too.
-func (s *Systemd) Set(r *specs.LinuxResources) error {
+func (s *Systemd) Set(r *specs.LinuxResources, devices bool) error {
 	r = roundQuota(r)
-	var devices []systemd.Property
-	if s.v1() {
-		devices = deviceProperties(r)
+	var rules []systemd.Property
+	if devices && s.v1() {
+		rules = deviceProperties(r)
 	}
-	if err := s.setProperties(r, devices...); err != nil {
+	if err := s.setProperties(r, rules...); err != nil {
 		return err
 	}
-	return s.FS.Set(r)
+	return s.FS.Set(r, devices)
 }
 
 // Update tells systemd the new limits, so that it keeps them, and writes
@@ -593,7 +665,7 @@ func (s *Systemd) setProperties(r *specs.LinuxResources, more ...systemd.Propert
 		return nil
 	}
 	kept := s.quotaFiles(r)
-	err = call(func(ctx context.Context, conn *systemd.Conn) error {
+	err = s.unit.call(func(ctx context.Context, conn *systemd.Conn) error {
 		if err := conn.SetUnitPropertiesContext(ctx, s.unit.Unit, true, props...); err != nil {
 			return fmt.Errorf("setting the properties of unit %s: %w", s.unit.Unit, err)
 		}

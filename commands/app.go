@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/sys/userns"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
@@ -145,14 +146,14 @@ func newApp() *cli.Command {
 
 // store returns the state store named by --root.
 func store(cmd *cli.Command) *libcontainer.Store {
-	rootless := cmd.String("rootless") == "true" || (cmd.String("rootless") == "auto" && os.Geteuid() != 0)
+	euid := os.Geteuid()
+	// euid 0 in a user namespace (podman's rootless one) has no privilege
+	// on the host: runo is rootless there too, as runc is.
+	inUserns := euid == 0 && userns.RunningInUserNS()
+	rootless := cmd.String("rootless") == "true" || (cmd.String("rootless") == "auto" && (euid != 0 || inUserns))
 	root := cmd.String("root")
-	if !cmd.IsSet("root") && os.Geteuid() != 0 {
-		dir := os.Getenv("XDG_RUNTIME_DIR")
-		if dir == "" {
-			dir = fmt.Sprintf("/run/user/%d", os.Geteuid())
-		}
-		root = filepath.Join(dir, "runo")
+	if !cmd.IsSet("root") {
+		root = defaultRoot(euid, inUserns)
 	}
 	s := &libcontainer.Store{Root: root, RootSet: cmd.IsSet("root"), CacheDir: cacheDir(), Rootless: rootless, Warn: warn,
 		Systemd: cmd.Root().Bool("systemd-cgroup")}
@@ -160,6 +161,25 @@ func store(cmd *cli.Command) *libcontainer.Store {
 		s.Debug = func(msg string) { logs.line("debug", msg) }
 	}
 	return s
+}
+
+// defaultRoot is the state root without --root, by runc's rule:
+// $XDG_RUNTIME_DIR/runo when euid is not 0 (/run/user/EUID/runo without
+// the variable), or in a user namespace where USER is not root; otherwise
+// /run/runo.
+func defaultRoot(euid int, inUserns bool) string {
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	switch {
+	case euid != 0 && dir == "":
+		return fmt.Sprintf("/run/user/%d/runo", euid)
+	case euid != 0 && dir != "":
+		return filepath.Join(dir, "runo")
+	case inUserns && dir != "":
+		if u, ok := os.LookupEnv("USER"); !ok || u != "root" {
+			return filepath.Join(dir, "runo")
+		}
+	}
+	return "/run/runo"
 }
 
 // cacheDir is where root's runo keeps compiled seccomp programs: not under

@@ -146,15 +146,18 @@ func (s *Store) newContainer(o CreateOpts) (*newContainer, error) {
 		unit.Owner = cgroupOwner(spec)
 	}
 	if s.Rootless {
-		if !hasNamespace(spec, specs.UserNamespace) {
+		// An unprivileged euid makes no namespace but in a user namespace
+		// of its own; euid 0 in one (podman's) makes them all.
+		if os.Geteuid() != 0 && !hasNamespace(spec, specs.UserNamespace) {
 			return nil, errors.New("rootless: the container needs a user namespace (runo spec --rootless writes one)")
 		}
-		if dir := undelegated(paths); dir != "" {
-			why := fmt.Sprintf("rootless: cgroups skipped, %s is not delegated to uid %d", dir, os.Geteuid())
-			if spec.Linux.Resources != nil {
-				why += "; linux.resources are not applied"
+		if dir := undelegated(paths); unit == nil && dir != "" {
+			// runc's rule: with no limits the container runs without
+			// cgroups of its own; a limit is never silently dropped.
+			if asked := limitsAsked(spec.Linux.Resources); len(asked) > 0 {
+				return nil, fmt.Errorf("rootless: linux.resources.%s cannot be applied: the cgroup %s is not delegated to uid %d", asked[0], dir, HostUID())
 			}
-			s.warn(errors.New(why))
+			s.warn(fmt.Errorf("rootless: cgroups skipped, %s is not delegated to uid %d", dir, HostUID()))
 			paths = map[string]string{}
 		}
 	}
@@ -328,7 +331,7 @@ func (c *Container) create(spec *specs.Spec, config []byte, o CreateOpts, cons *
 	// meanwhile, which a limit of 1 would refuse (runc too sets it once
 	// init runs); it is in place before the process is.
 	resources, pids := withoutPids(spec.Linux.Resources)
-	if err := cg.Set(resources); err != nil {
+	if err := cg.Set(resources, !c.rootless); err != nil {
 		return err
 	}
 	if err := moveNetDevices(proc.pid, spec.Linux.NetDevices); err != nil {
@@ -433,7 +436,8 @@ func (c *Container) launchOf(spec *specs.Spec, o CreateOpts, cg cgroups.Manager,
 	for _, ns := range spec.Linux.Namespaces {
 		l.namespaces = append(l.namespaces, nsenter.Namespace{Type: string(ns.Type), Path: ns.Path})
 		if ns.Type == specs.UserNamespace && ns.Path == "" {
-			l.placed = func(pid int) error { return writeIDMaps(pid, spec.Linux, c.rootless) }
+			// euid 0 in a user namespace writes any map within it itself.
+			l.placed = func(pid int) error { return writeIDMaps(pid, spec.Linux, c.rootless && os.Geteuid() != 0) }
 		}
 	}
 	for _, clock := range []string{"monotonic", "boottime"} {
@@ -453,7 +457,7 @@ func undelegated(paths map[string]string) string {
 		}
 	}
 	for _, dir := range paths {
-		if unix.Access(dir, unix.W_OK) != nil {
+		if err := unix.Access(dir, unix.W_OK); err != nil && err != unix.ENOENT {
 			return dir
 		}
 	}
@@ -546,19 +550,22 @@ func cgroupPaths(s *Store, layout *cgroups.Layout, cgroupsPath, id string) (map[
 		paths, err := layout.Paths(cgroupsPath, id)
 		return paths, nil, err
 	}
+	if s.Rootless {
+		return userScope(layout, cgroupsPath, id)
+	}
 	if _, err := os.Stat("/run/systemd/system"); err != nil {
 		// runc's words.
 		return nil, nil, errors.New("--systemd-cgroup: systemd cgroup flag passed, but systemd support for managing cgroups is not available (systemd is not this host's init)")
 	}
 	if layout.PureV2() {
-		u, err := cgroups.ParseSystemdPath(cgroupsPath, id, layout.Hierarchies[0].Mountpoint)
+		u, err := cgroups.ParseSystemdPath(cgroupsPath, id, layout.Hierarchies[0].Mountpoint, "system.slice")
 		if err != nil {
 			return nil, nil, err
 		}
 		return map[string]string{cgroups.Unified: u.Dir}, u, nil
 	}
 	// On v1, the scope's path below each hierarchy's root.
-	u, err := cgroups.ParseSystemdPath(cgroupsPath, id, "/")
+	u, err := cgroups.ParseSystemdPath(cgroupsPath, id, "/", "system.slice")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -567,6 +574,27 @@ func cgroupPaths(s *Store, layout *cgroups.Layout, cgroupsPath, id string) (map[
 		return nil, nil, errors.New("--systemd-cgroup: this host has no name=systemd hierarchy: is systemd its init?")
 	}
 	return paths, u, nil
+}
+
+// userScope places a rootless container's scope in the systemd user
+// instance of the host uid runo runs as (podman's default on systemd
+// hosts): below that instance's cgroup, which systemd delegates to the
+// user, in user.slice unless cgroupsPath names another.
+func userScope(layout *cgroups.Layout, cgroupsPath, id string) (map[string]string, *cgroups.SystemdUnit, error) {
+	if !layout.PureV2() {
+		return nil, nil, errors.New("--systemd-cgroup: rootless, the systemd driver needs a pure cgroup v2 host, where systemd delegates cgroups to users")
+	}
+	uid := HostUID()
+	root, err := cgroups.UserManagerCgroup(uid)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--systemd-cgroup: rootless: %w", err)
+	}
+	u, err := cgroups.ParseSystemdPath(cgroupsPath, id, filepath.Join(layout.Hierarchies[0].Mountpoint, root), "user.slice")
+	if err != nil {
+		return nil, nil, err
+	}
+	u.User = &uid
+	return map[string]string{cgroups.Unified: u.Dir}, u, nil
 }
 
 // Close releases the container's lock and what it holds open.

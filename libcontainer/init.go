@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/moby/sys/userns"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -225,7 +226,7 @@ func setup(sys initSys, b *bootstrap, spec *specs.Spec, link runtimeLink) (*user
 			return nil, err
 		}
 		r = &rootfs{path: b.Rootfs, bundle: b.Bundle, spec: spec, cgroupPaths: b.CgroupPaths,
-			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace), source: link.mountSource,
+			cgroupNS: newNamespace(spec, specs.CgroupNamespace), userns: hasNamespace(spec, specs.UserNamespace) || userns.RunningInUserNS(), source: link.mountSource,
 			hostMounts: hostMounts}
 		if err := sys.prepareRootfs(r); err != nil {
 			return nil, err

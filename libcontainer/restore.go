@@ -216,7 +216,7 @@ func (r *restoring) run() error {
 			if err := r.cg.Join(pid); err != nil {
 				return err
 			}
-			if err := r.cg.Set(r.spec.Linux.Resources); err != nil {
+			if err := r.cg.Set(r.spec.Linux.Resources, true); err != nil {
 				return err
 			}
 			cgs, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))

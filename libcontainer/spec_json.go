@@ -134,13 +134,20 @@ func (s *jscan) cgroupsSystemdUnit(v *cgroups.SystemdUnit) {
 				*p0 = int(s.int(64))
 				v.Owner = p0
 			}
+		case "User":
+			s.once(&seen, 5)
+			if !s.null() {
+				p0 := new(int)
+				*p0 = int(s.int(64))
+				v.User = p0
+			}
 		default:
 			s.other(name, namesCgroupsSystemdUnit)
 		}
 	}
 }
 
-var namesCgroupsSystemdUnit = []string{"Unit", "Slice", "Dir", "Properties", "Owner"}
+var namesCgroupsSystemdUnit = []string{"Unit", "Slice", "Dir", "Properties", "Owner", "User"}
 
 func (s *jscan) specsProcess(v *specs.Process) {
 	s.expect('{')

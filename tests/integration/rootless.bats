@@ -122,6 +122,13 @@ as_user() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"linux.gidMappings: newgidmap"* ]]
 	[ ! -e "$XDG/runo/$ID" ]
+	# The systemd driver goes to the user's own instance: none here.
+	rm "$BUNDLE/config.json"
+	as_user_setup
+	run as_user --systemd-cgroup run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--systemd-cgroup: rootless"* ]]
+	[ ! -e "$XDG/runo/$ID" ]
 	run as_user --rootless maybe list
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'--rootless: unknown \"maybe\" (auto, true or false)'* ]]
@@ -155,4 +162,42 @@ as_user() {
 	[[ "$output" == *"Operation not permitted"*"Seccomp:	2"* ]]
 	[ -z "$(ls -A "$XDG/cache")" ]
 	[ ! -e "$XDG/runo-cache" ]
+}
+
+# in_userns runs runo as the user inside a user namespace of its own where
+# it is root, as podman runs its runtime: euid 0 without host privilege.
+in_userns() {
+	setpriv --reuid="$RU" --regid="$RG" --init-groups env XDG_RUNTIME_DIR="$XDG" USER="$ROOTLESS_USER" \
+		unshare --user --map-root-user --mount "$RUNO_BIN" "$@"
+}
+
+@test "euid 0 in a user namespace is rootless, as in podman's: state under XDG_RUNTIME_DIR, no host-only steps" {
+	# podman's config: no user namespace of the container's own.
+	update_config '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)
+		| .process.args = ["sh", "-c", "id -u; cat /proc/self/uid_map; ls -l /dev/null"]'
+	chown "$RU:$RG" "$BUNDLE/config.json"
+	in_userns run --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
+	run cat "$BATS_TEST_TMPDIR/out"
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 $RU 1" ]
+	# Devices are bound from the host, not made.
+	[[ "${lines[2]}" == "crw-rw-rw-"*" 1, "*"3 "* ]]
+	grep -q "rootless: cgroups skipped, .* is not delegated to uid $RU" "$BATS_TEST_TMPDIR/err"
+	# No seccomp cache, and no state but under XDG_RUNTIME_DIR.
+	[ ! -e "$XDG/runo-cache" ]
+	[ -d "$XDG/runo" ] && [ -z "$(ls -A "$XDG/runo")" ]
+	# A limit outside a delegated cgroup is an error naming it; none is not.
+	update_config '.linux.resources = {memory: {limit: 67108864}}'
+	chown "$RU:$RG" "$BUNDLE/config.json"
+	run in_userns run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"rootless: linux.resources.memory cannot be applied: the cgroup "*" is not delegated to uid $RU"* ]]
+	[ -z "$(ls -A "$XDG/runo")" ]
+	# USER=root keeps /run/runo, as runc's rule says.
+	update_config 'del(.linux.resources)'
+	chown "$RU:$RG" "$BUNDLE/config.json"
+	run setpriv --reuid="$RU" --regid="$RG" --init-groups env XDG_RUNTIME_DIR="$XDG" USER=root \
+		unshare --user --map-root-user --mount "$RUNO_BIN" run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"state root"*"/run/runo"* ]]
 }
