@@ -67,8 +67,10 @@ e2e: deps runo build/rootfs build/peer
 # runo's whole suite inside a guest with systemd as PID 1 and pure cgroup
 # v2 (tests/vm: QEMU, no KVM needed; images built once), in two guests at
 # once (each keeps about one CPU busy), then the systemd and cgroup v1 tests
-# in the same guest booted with cgroup v1.
-VM_ENV = V2VM_PACKAGES="criu iptables podman xz-utils containerd" V2VM_TIMEOUT=2700
+# in the same guest booted with cgroup v1; the second guest then runs the
+# rootless lane (tests/vm/rootless.bats: rootless podman in a user session,
+# with runo, runc and crun).
+VM_ENV = V2VM_PACKAGES="criu iptables podman xz-utils containerd slirp4netns fuse-overlayfs dbus-user-session passt catatonit" V2VM_TIMEOUT=2700
 VM_LANE1 = crash mounts errors process attacks cgroups_v2 exec
 VM_LANE2 = $(filter-out $(VM_LANE1),$(basename $(notdir $(wildcard tests/integration/*.bats))))
 test-vm: runo build/rootfs build/peer
@@ -77,7 +79,8 @@ test-vm: runo build/rootfs build/peer
 		'$(VM_ENV) tests/vm/run.sh tests/vm/test-vm.sh --smoke $(VM_LANE1:%=tests/integration/%.bats); rc=$$?; \
 			$(VM_ENV) V2VM_APPEND="systemd.unified_cgroup_hierarchy=0" tests/vm/run.sh \
 			tests/vm/test-vm.sh tests/integration/systemd.bats tests/integration/cgroups.bats || rc=1; exit $$rc' \
-		'$(VM_ENV) tests/vm/run.sh tests/vm/test-vm.sh $(VM_LANE2:%=tests/integration/%.bats)'
+		'$(VM_ENV) tests/vm/run.sh tests/vm/then.sh "tests/vm/test-vm.sh $(VM_LANE2:%=tests/integration/%.bats)" \
+			"bats --tap --timing tests/vm/rootless.bats"'
 
 # runc's own integration suite (runc v1.5.1's, from its Go module) against
 # ./runo; tests/conformance/expected-failures lists what may fail and why.
@@ -106,10 +109,13 @@ vm-images:
 # each runs half of runo's suite, then runc's tests with one driver (with
 # cgroupfs, the cgroups, update and events files: runo's cgroups_v2.bats
 # covers delete and kill there); the first then runs runc's checkpoint tests
-# with both drivers, the second runo's cgroup v1 files in a guest booted
-# with cgroup v1.
-VM_ALL_B = crash mounts errors process attacks cgroups_v2 security hooks
-VM_ALL_A = $(filter-out $(VM_ALL_B),$(basename $(notdir $(wildcard tests/integration/*.bats))))
+# with both drivers, the second the rootless lane and then runo's cgroup v1
+# files in a guest booted with cgroup v1.
+VM_ALL_B = crash mounts errors attacks cgroups_v2 security
+# What does not depend on the host (no cgroup, systemd, kernel or CRIU
+# difference reaches it) runs on the host only.
+VM_HOST_ONLY = docs process terminal fds hooks
+VM_ALL_A = $(filter-out $(VM_ALL_B) $(VM_HOST_ONLY),$(basename $(notdir $(wildcard tests/integration/*.bats))))
 vm-all: runo build/rootfs build/peer vm-images
 	tests/vm/lanes.sh \
 		'$(VM_ENV) V2VM_TIMEOUT=3600 tests/vm/run.sh tests/vm/then.sh \
@@ -118,7 +124,8 @@ vm-all: runo build/rootfs build/peer vm-images
 			"tests/vm/conformance.sh checkpoint.bats"' \
 		'$(VM_ENV) V2VM_TIMEOUT=3600 tests/vm/run.sh tests/vm/then.sh \
 			"tests/vm/test-vm.sh --podman $(VM_ALL_B:%=tests/integration/%.bats)" \
-			"tests/vm/conformance.sh systemd $(VM_CONFORMANCE)"; rc=$$?; \
+			"tests/vm/conformance.sh systemd $(VM_CONFORMANCE)" \
+			"bats --tap --timing tests/vm/rootless.bats"; rc=$$?; \
 			$(VM_ENV) V2VM_APPEND="systemd.unified_cgroup_hierarchy=0" tests/vm/run.sh \
 			tests/vm/test-vm.sh tests/integration/systemd.bats tests/integration/cgroups.bats || rc=1; exit $$rc'
 
