@@ -44,6 +44,10 @@ rm -rf "$results"
 mkdir -p "$results"
 files=${CONFORMANCE_FILES:-$(cd "$suite/tests/integration" && ls ./*.bats | sed 's|^\./||')}
 export RUNC=${RUNO_BIN:-$repo/runo}
+# runc's test of a container's CRIU config writes /etc/criu/default.conf
+# and leaves it when CRIU fails (as on this host's kernel): every later
+# CRIU run would then log into its working directory.
+[ -e /etc/criu/default.conf ] || trap 'rm -f /etc/criu/default.conf' EXIT
 # script's input is held open (script ends when its input does), by a
 # process substitution the shell does not wait for.
 exec 7< <(exec sleep infinity)
