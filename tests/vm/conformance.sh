@@ -34,9 +34,6 @@ for driver in $drivers; do
 			f=checkpoint-tcg.bats
 		fi
 		script -q -e -c "bats --tap $suite/$f" /dev/null < /dev/null || rc=1
-		# The copy must not join the host's make conformance, which runs
-		# every file of the suite.
-		rm -f "$suite/checkpoint-tcg.bats"
 	done
 done
 exit $rc
