@@ -483,7 +483,7 @@ func (s *Store) Load(id string, lock bool) (*Container, error) {
 		h.close()
 		return nil, err
 	}
-	return &Container{ID: id, State: st, h: h, warn: s.warn, debug: s.Debug}, nil
+	return &Container{ID: id, State: st, h: h, warn: s.warn, debug: s.Debug, rootless: s.Rootless}, nil
 }
 
 // List loads every container in the store, sorted by id. Only directories

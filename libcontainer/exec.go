@@ -92,6 +92,15 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	}
 	sigs, notified := notifySignals(o.Detach)
 	pid, err := c.startExec(p, o, cg, cons, prog)
+	if err != nil && c.rootless && len(o.Cgroups) == 0 && errors.Is(err, nsenter.ErrJoinCgroup) &&
+		(errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)) {
+		// runc's rule: rootless, a process that may not join the
+		// container's cgroup (its caller's is outside the user's delegated
+		// tree, as rootless dockerd's shim started outside systemd) runs
+		// in its caller's. Nothing of the failed attempt runs.
+		c.warn(fmt.Errorf("rootless: the process stays in runo's cgroup: %w", err))
+		pid, err = c.startExec(p, o, cgroups.NewFS(nil, nil), cons, prog)
+	}
 	if err != nil {
 		return 0, c.vanished(err)
 	}

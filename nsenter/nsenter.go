@@ -337,12 +337,16 @@ func newNamespaces(c *Config) []string {
 	return names
 }
 
+// ErrJoinCgroup marks the child's failure to enter its cgroups, which it
+// does before anything else.
+var ErrJoinCgroup = errors.New("joining cgroup")
+
 // describe turns a child's error record into an error naming what failed.
 func describe(c *Config, joined []joinedNS, step, index uint32, errno syscall.Errno) error {
 	switch step {
 	case stepCgroup:
 		if int(index) < len(c.CgroupTasks) {
-			return fmt.Errorf("joining cgroup %s: %w", filepath.Dir(c.CgroupTasks[index].Name()), errno)
+			return fmt.Errorf("%w %s: %w", ErrJoinCgroup, filepath.Dir(c.CgroupTasks[index].Name()), errno)
 		}
 	case stepJoin:
 		if int(index) < len(joined) {
